@@ -1,0 +1,56 @@
+# Collections for Odoo: developer commands. See README.md.
+PYTHON ?= python3
+DB_HOST ?=
+DB_PORT ?=
+DB_USER ?=
+TEST_DB ?= collections_test
+DEMO_DB ?= collections_demo
+HTTP_PORT ?= 8069
+MODULES ?= collections_management,collections_whatsapp,collections_portal
+ADDONS := collections_management collections_whatsapp collections_portal
+
+DB_ARGS := $(if $(DB_HOST),--db_host=$(DB_HOST)) $(if $(DB_PORT),--db_port=$(DB_PORT)) $(if $(DB_USER),--db_user=$(DB_USER))
+PG_ARGS := $(if $(DB_HOST),-h $(DB_HOST)) $(if $(DB_PORT),-p $(DB_PORT)) $(if $(DB_USER),-U $(DB_USER))
+ODOO := $(PYTHON) -m odoo $(DB_ARGS) --addons-path=$(CURDIR)
+
+.PHONY: help check-odoo requirements postgres test demo lint
+
+help:
+	@echo "make test   run every test on a fresh database ($(TEST_DB))"
+	@echo "make demo   serve a demo database ($(DEMO_DB)) on http://127.0.0.1:$(HTTP_PORT)"
+	@echo "make lint   ruff and pylint-odoo"
+
+check-odoo:
+	@$(PYTHON) -c "import odoo.release as r, sys; sys.exit(0 if r.version_info[:2] == (19, 0) else 1)" 2>/dev/null || { \
+		echo "Odoo 19.0 is not importable by '$(PYTHON)'."; \
+		echo "Install Odoo 19 Community from source first: see 'Prerequisites' in README.md."; \
+		exit 1; }
+
+requirements: check-odoo
+	@$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+
+postgres:
+	@if pg_isready -q $(PG_ARGS) 2>/dev/null; then :; \
+	elif command -v pg_ctlcluster >/dev/null 2>&1 && ls /etc/postgresql >/dev/null 2>&1; then \
+		echo "Starting the local PostgreSQL..."; \
+		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | sort -V | tail -n 1) main start; \
+		for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q $(PG_ARGS) && break; sleep 1; done; \
+	else echo "PostgreSQL is not running and was not found here; start it or set DB_HOST." >&2; exit 1; fi
+
+test: requirements postgres
+	@dropdb $(PG_ARGS) --if-exists $(TEST_DB)
+	$(ODOO) -d $(TEST_DB) -i $(MODULES) --stop-after-init --log-level=warn
+	$(PYTHON) -m pytest -p no:cacheprovider --odoo-database=$(TEST_DB) --odoo-addons-path=$(CURDIR) --odoo-http \
+		$(foreach a,$(ADDONS),$(a)/tests) tests
+
+demo: requirements postgres
+	@dropdb $(PG_ARGS) --if-exists $(DEMO_DB)
+	$(ODOO) -d $(DEMO_DB) -i $(MODULES) --with-demo --stop-after-init --log-level=warn
+	@echo
+	@echo "Collections demo: http://127.0.0.1:$(HTTP_PORT)/odoo?db=$(DEMO_DB)  login: admin  password: admin"
+	@echo
+	$(ODOO) -d $(DEMO_DB) --http-interface=127.0.0.1 --http-port=$(HTTP_PORT) --db-filter='^$(DEMO_DB)$$'
+
+lint:
+	$(PYTHON) -m ruff check $(ADDONS) tests bench
+	$(PYTHON) -m pylint --rcfile=.pylintrc $(ADDONS)

@@ -1,0 +1,32 @@
+from odoo import fields, models
+from odoo.tools import SQL
+
+
+class AccountMoveLine(models.Model):
+    _inherit = "account.move.line"
+
+    collection_level_id = fields.Many2one(
+        "collection.level",
+        string="Collection Level",
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+        help="Highest collection level this instalment was reminded at.",
+    )
+    collection_level_date = fields.Date(string="Last Reminder", copy=False)
+    collection_excluded = fields.Boolean(string="Excluded from Collections", copy=False)
+
+    def _collection_not_paused_sql(self, alias):
+        """SQL condition true for instalments dunning may remind: not under an open dispute and
+        not covered by an open promise to pay. ``alias`` is the account_move_line alias."""
+        return SQL(
+            """NOT EXISTS (
+                   SELECT 1 FROM collection_dispute_move_line_rel rel
+                     JOIN collection_dispute dispute ON dispute.id = rel.dispute_id
+                    WHERE rel.line_id = %(line)s AND dispute.state = 'open')
+               AND NOT EXISTS (
+                   SELECT 1 FROM collection_promise_move_line_rel rel
+                     JOIN collection_promise promise ON promise.id = rel.promise_id
+                    WHERE rel.line_id = %(line)s AND promise.state = 'open')""",
+            line=SQL.identifier(alias, "id"),
+        )

@@ -1,0 +1,365 @@
+import logging
+from collections import defaultdict
+
+from odoo import _, api, fields, models
+from odoo.tools import email_normalize
+
+_logger = logging.getLogger(__name__)
+
+CHANNELS = [
+    ("email", "E-mail"),
+    ("sms", "SMS"),
+    ("letter", "Letter"),
+    ("call", "Call"),
+    ("visit", "Visit"),
+    ("note", "Note"),
+]
+STATES = [
+    ("simulated", "Dry Run"),
+    ("queued", "Queued"),
+    ("sent", "Sent"),
+    ("delivered", "Delivered"),
+    ("read", "Read"),
+    ("done", "Done"),
+    ("failed", "Failed"),
+    ("cancelled", "Cancelled"),
+]
+# States that count as a contact for the contact limits of a policy.
+CONTACT_STATES = ("queued", "sent", "delivered", "read", "done")
+
+
+class CollectionCommunication(models.Model):
+    _name = "collection.communication"
+    _description = "Collection Communication"
+    _order = "date desc, id desc"
+    _rec_name = "subject"
+
+    subject = fields.Char()
+    date = fields.Datetime(default=fields.Datetime.now, required=True, index=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, index=True, ondelete="cascade",
+        help="The commercial entity whose instalments this contact is about.",
+    )
+    recipient_id = fields.Many2one(
+        "res.partner", string="Contact", help="The contact person actually reached or written to."
+    )
+    user_id = fields.Many2one("res.users", string="By", default=lambda self: self.env.user)
+    direction = fields.Selection(
+        [("outbound", "Outbound"), ("inbound", "Inbound")], default="outbound", required=True
+    )
+    channel = fields.Selection(CHANNELS, required=True)
+    state = fields.Selection(STATES, default="queued", required=True, index=True)
+    failure_reason = fields.Text()
+    run_id = fields.Many2one("collection.run", index="btree_not_null", ondelete="set null")
+    level_id = fields.Many2one("collection.level", index="btree_not_null", ondelete="set null")
+    stage = fields.Selection(related="level_id.stage", store=True)
+    line_ids = fields.Many2many(
+        "account.move.line",
+        "collection_communication_move_line_rel",
+        "communication_id",
+        "line_id",
+        string="Instalments",
+    )
+    move_ids = fields.Many2many("account.move", compute="_compute_move_ids", string="Invoices")
+    amount_total = fields.Monetary(
+        string="Amount Reminded",
+        currency_field="currency_id",
+        help="Residual of the instalments covered, in company currency, when the contact was made.",
+    )
+    body = fields.Html(sanitize_style=True)
+    note = fields.Text()
+    mail_message_ids = fields.One2many("mail.message", "collection_communication_id")
+    activity_ids = fields.One2many("mail.activity", "collection_communication_id", string="Tasks")
+    external_id = fields.Char(
+        string="External Message ID", index="btree_not_null", copy=False,
+        help="Identifier given by an external provider (e.g. WhatsApp message id).",
+    )
+    fallback_of_id = fields.Many2one(
+        "collection.communication", string="Fallback Of", ondelete="set null",
+        help="The communication that could not reach the customer and this one replaces.",
+    )
+    portal_url = fields.Char(compute="_compute_portal_url", string="Customer Link")
+
+    @api.depends("line_ids")
+    def _compute_move_ids(self):
+        for communication in self:
+            communication.move_ids = communication.line_ids.move_id
+
+    def _compute_portal_url(self):
+        """The link a reminder carries. The portal module replaces it with a signed link to the
+        customer's collections page; without it, the customer's invoices in the portal."""
+        base_url = self.get_base_url()
+        for communication in self:
+            communication.portal_url = f"{base_url}/my/invoices"
+
+    # ------------------------------------------------------------------
+    # Helpers for templates
+    # ------------------------------------------------------------------
+
+    def _get_lines_sorted(self):
+        self.ensure_one()
+        return self.line_ids.sorted(lambda line: (line.date_maturity or fields.Date.today(), line.id))
+
+    def _get_totals_by_currency(self):
+        """[(currency, residual in that currency, overdue part)] of the covered instalments."""
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        totals = defaultdict(lambda: [0.0, 0.0])
+        for line in self.line_ids:
+            currency = line.currency_id or line.company_currency_id
+            amount = line.amount_residual_currency if line.currency_id else line.amount_residual
+            totals[currency][0] += amount
+            if line.date_maturity and line.date_maturity < today:
+                totals[currency][1] += amount
+        return [(currency, total, overdue) for currency, (total, overdue) in totals.items()]
+
+    def _get_line_residual(self, line):
+        """Residual of an instalment in its own currency."""
+        return line.amount_residual_currency if line.currency_id else line.amount_residual
+
+    def _get_days_late(self, line):
+        if not line.date_maturity:
+            return 0
+        return (fields.Date.context_today(self) - line.date_maturity).days
+
+    # ------------------------------------------------------------------
+    # Sending: the engine calls _send(); each channel has _send_<channel>()
+    # ------------------------------------------------------------------
+
+    def _send(self):
+        """Hand each communication to its channel, one batch per channel."""
+        for channel, communications in self.grouped("channel").items():
+            method = getattr(communications, f"_send_{channel}", None)
+            if method is None:
+                communications._mark_failed(_("No sender for channel %s.", channel))
+                continue
+            method()
+
+    def _mark_failed(self, reason, fallback=True):
+        """Mark as failed with a reason a user understands, then fall back as the level says."""
+        if not self:
+            return
+        self.write({"state": "failed", "failure_reason": reason})
+        if fallback:
+            self._fallback()
+
+    def _fallback(self):
+        """Replace communications that could not reach the customer by the level's fallback:
+        another channel, or a task for the collector. A fallback never falls back again."""
+        fallbacks = []
+        for communication in self.filtered(lambda c: not c.fallback_of_id and c.level_id):
+            fallback = communication.level_id.fallback
+            if fallback in ("none", communication.channel, False):
+                continue
+            channel = "call" if fallback == "task" else fallback
+            fallbacks.append({
+                "subject": communication.subject,
+                "company_id": communication.company_id.id,
+                "partner_id": communication.partner_id.id,
+                "recipient_id": communication.recipient_id.id,
+                "channel": channel,
+                "run_id": communication.run_id.id,
+                "level_id": communication.level_id.id,
+                "line_ids": [fields.Command.set(communication.line_ids.ids)],
+                "amount_total": communication.amount_total,
+                "fallback_of_id": communication.id,
+                "note": communication.failure_reason,
+            })
+        if fallbacks:
+            self.create(fallbacks)._send()
+
+    # E-mail -------------------------------------------------------------
+
+    def _send_email(self):
+        recipients = self.recipient_id
+        blacklisted = set()
+        if recipients:
+            emails = {email_normalize(p.email) for p in recipients if p.email}
+            blacklisted = set(
+                self.env["mail.blacklist"].sudo().search([("email", "in", list(emails))]).mapped("email")
+            )
+        unreachable = defaultdict(lambda: self.browse())
+        for communication in self:
+            partner, recipient = communication.partner_id, communication.recipient_id
+            email = email_normalize(recipient.email or "")
+            if partner.collection_optout_email:
+                unreachable[_("The customer asked not to receive reminders by e-mail.")] |= communication
+            elif not recipient.email:
+                unreachable[_("%s has no e-mail address.", recipient.display_name)] |= communication
+            elif not email:
+                unreachable[_("The e-mail address %s is not valid.", recipient.email)] |= communication
+            elif email in blacklisted:
+                unreachable[_("The e-mail address %s is blacklisted.", email)] |= communication
+            elif not communication.level_id.mail_template_id:
+                unreachable[_("The level has no e-mail template.")] |= communication
+        failed = self.browse()
+        for reason, communications in unreachable.items():
+            communications._mark_failed(reason)
+            failed |= communications
+        to_send = self - failed
+        for template, communications in to_send.grouped(lambda c: c.level_id.mail_template_id).items():
+            communications._send_email_with_template(template)
+
+    def _send_email_with_template(self, template):
+        """Render ``template`` for all communications at once (grouped by language by the
+        renderer) and queue one e-mail each, posted in the customer's chatter."""
+        rendered = template._generate_template(
+            self.ids,
+            ("subject", "body_html", "email_from", "reply_to", "mail_server_id", "attachment_ids",
+             "report_template_ids", "scheduled_date"),
+        )
+        author = self.env.user.partner_id
+        mail_values = []
+        for communication in self:
+            values = rendered[communication.id]
+            mail_values.append({
+                "subject": values.get("subject"),
+                "body": values.get("body_html"),
+                "body_html": values.get("body_html"),
+                "email_from": values.get("email_from") or communication.company_id.email_formatted
+                or author.email_formatted,
+                "reply_to": values.get("reply_to"),
+                "mail_server_id": values.get("mail_server_id"),
+                "scheduled_date": values.get("scheduled_date"),
+                "model": "res.partner",
+                "res_id": communication.partner_id.id,
+                "message_type": "email_outgoing",
+                "subtype_id": self.env.ref("mail.mt_note").id,
+                "author_id": author.id,
+                "recipient_ids": [fields.Command.link(communication.recipient_id.id)],
+                "attachment_ids": [fields.Command.link(aid) for aid in values.get("attachment_ids") or []],
+                "auto_delete": False,
+                "collection_communication_id": communication.id,
+            })
+        mails = self.env["mail.mail"].sudo().create(mail_values)
+        attachments = [rendered[c.id].get("attachments") for c in self]
+        for mail, files in zip(mails, attachments):
+            if files:
+                mail.write({"attachment_ids": [
+                    fields.Command.create({
+                        "name": name, "datas": datas, "res_model": "mail.message",
+                        "res_id": mail.mail_message_id.id,
+                    }) for name, datas in files
+                ]})
+        self.write({"state": "queued"})
+
+    # SMS ------------------------------------------------------------------
+
+    def _send_sms(self):
+        numbers = {}
+        unreachable = defaultdict(lambda: self.browse())
+        for communication in self:
+            partner, recipient = communication.partner_id, communication.recipient_id
+            number = recipient.phone_sanitized if recipient.phone else False
+            if partner.collection_optout_sms:
+                unreachable[_("The customer asked not to receive reminders by SMS.")] |= communication
+            elif not recipient.phone:
+                unreachable[_("%s has no phone number.", recipient.display_name)] |= communication
+            elif not number:
+                unreachable[_("The phone number %s is not valid.", recipient.phone)] |= communication
+            elif recipient.phone_blacklisted:
+                unreachable[_("The phone number %s is blacklisted.", number)] |= communication
+            elif not communication.level_id.sms_template_id:
+                unreachable[_("The level has no SMS template.")] |= communication
+            else:
+                numbers[communication.id] = number
+        failed = self.browse()
+        for reason, communications in unreachable.items():
+            communications._mark_failed(reason)
+            failed |= communications
+        to_send = self - failed
+        for template, communications in to_send.grouped(lambda c: c.level_id.sms_template_id).items():
+            bodies = template._render_field("body", communications.ids, compute_lang=True)
+            author = self.env.user.partner_id
+            messages = self.env["mail.message"].sudo().create([{
+                "model": "res.partner",
+                "res_id": communication.partner_id.id,
+                "message_type": "sms",
+                "subtype_id": self.env.ref("mail.mt_note").id,
+                "author_id": author.id,
+                "body": bodies[communication.id],
+                "collection_communication_id": communication.id,
+            } for communication in communications])
+            self.env["sms.sms"].sudo().create([{
+                "number": numbers[communication.id],
+                "body": bodies[communication.id],
+                "partner_id": communication.recipient_id.id,
+                "mail_message_id": message.id,
+            } for communication, message in zip(communications, messages)])
+            communications.state = "queued"
+
+    # Letter ---------------------------------------------------------------
+
+    def _send_letter(self):
+        """Letters wait in the queue until someone prints them (see action_print_letters)."""
+        no_address = self.filtered(lambda c: not (c.recipient_id.street and c.recipient_id.city))
+        no_address._mark_failed(_("The customer has no postal address to send a letter to."))
+        (self - no_address).write({"state": "queued"})
+
+    def action_print_letters(self):
+        letters = self.filtered(lambda c: c.channel == "letter" and c.state in ("queued", "done"))
+        if not letters:
+            return False
+        report = letters[0].level_id.letter_report_id or self.env.ref(
+            "collections_management.action_report_collection_letter"
+        )
+        letters.filtered(lambda c: c.state == "queued").write({"state": "done"})
+        return report.report_action(letters)
+
+    # Call task ------------------------------------------------------------
+
+    def _get_task_user(self, case):
+        """Who gets the call task of this communication: the level decides, else the collector."""
+        self.ensure_one()
+        level = self.level_id
+        if level.call_user_mode == "user" and level.call_user_id:
+            return level.call_user_id
+        if level.call_user_mode == "manager" and case.team_id.user_id:
+            return case.team_id.user_id
+        return case.user_id or self.env.user
+
+    def _send_call(self):
+        """Schedule a call task for the collector on the customer's case (or the customer)."""
+        default_type = self.env.ref("mail.mail_activity_data_call")
+        cases = self.env["collection.case"].sudo().search([
+            ("partner_id", "in", self.partner_id.ids), ("company_id", "in", self.company_id.ids),
+        ])
+        case_by_key = {(case.partner_id.id, case.company_id.id): case for case in cases}
+        activities = []
+        for communication in self:
+            level = communication.level_id
+            case = case_by_key.get((communication.partner_id.id, communication.company_id.id), cases.browse())
+            target = case or communication.partner_id
+            activities.append({
+                "res_model_id": self.env["ir.model"]._get_id(target._name),
+                "res_id": target.id,
+                "activity_type_id": (level.call_activity_type_id or default_type).id,
+                "summary": _("Call %(customer)s: %(level)s",
+                             customer=communication.partner_id.display_name,
+                             level=level.name or _("overdue invoices")),
+                "note": communication.note or "",
+                "user_id": communication._get_task_user(case).id,
+                "date_deadline": fields.Date.context_today(self),
+                "collection_communication_id": communication.id,
+            })
+        self.env["mail.activity"].sudo().create(activities)
+        self.write({"state": "queued"})
+
+    # ------------------------------------------------------------------
+    # Delivery feedback
+    # ------------------------------------------------------------------
+
+    def _update_from_mail(self, mails, success, failure_reason=False):
+        communications = mails.mail_message_id.collection_communication_id
+        if not communications:
+            return
+        if success:
+            communications.filtered(lambda c: c.state == "queued").write({"state": "sent"})
+        else:
+            communications.filtered(lambda c: c.state in ("queued", "sent"))._mark_failed(
+                failure_reason or _("The e-mail could not be sent.")
+            )

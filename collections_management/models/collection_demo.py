@@ -1,0 +1,130 @@
+import random
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+# name, country code, city, street, zip, language, phone
+DEMO_CUSTOMERS = [
+    ("Abarrotes del Bajío", "MX", "León", "Blvd. López Mateos 1520", "37000", "es_MX", "+52 477 123 4567"),
+    ("Constructora Anáhuac", "MX", "Ciudad de México", "Insurgentes Sur 1602", "03940", "es_MX", "+52 55 5123 4567"),
+    ("Farmacias Santa Lucía", "MX", "Guadalajara", "Av. Vallarta 3233", "44690", "es_MX", "+52 33 3615 2200"),
+    ("Transportes del Norte", "MX", "Monterrey", "Av. Constitución 405", "64000", "es_MX", "+52 81 8340 1122"),
+    ("Papelería La Pluma", "MX", "Puebla", "Calle 5 de Mayo 210", "72000", "es_MX", "+52 222 246 1890"),
+    ("Hotel Caribe Azul", "MX", "Cancún", "Blvd. Kukulcán km 9", "77500", "es_MX", "+52 998 881 4400"),
+    ("Café de los Andes", "CO", "Medellín", "Carrera 43A # 1-50", "050021", "es_419", "+57 300 123 4567"),
+    ("Textiles Bogotá", "CO", "Bogotá", "Calle 72 # 10-34", "110231", "es_419", "+57 310 555 1234"),
+    ("Distribuidora Caribe", "CO", "Barranquilla", "Carrera 53 # 76-115", "080020", "es_419", "+57 315 234 5678"),
+    ("Ferretería El Tornillo", "CO", "Cali", "Avenida 6N # 23-45", "760045", "es_419", "+57 320 987 6543"),
+    ("Clínica Dental Sonrisa", "CO", "Cartagena", "Av. San Martín # 8-20", "130001", "es_419", "+57 301 765 4321"),
+    ("Viña Los Robles", "CL", "Santiago", "Av. Apoquindo 4501", "7550000", "es_419", "+56 9 6123 4567"),
+    ("Pesquera Austral", "CL", "Puerto Montt", "Av. Diego Portales 860", "5480000", "es_419", "+56 9 8765 4321"),
+    ("Minera Atacama Servicios", "CL", "Antofagasta", "Av. Grecia 1250", "1240000", "es_419", "+56 9 5555 1212"),
+    ("Librería Providencia", "CL", "Santiago", "Av. Providencia 2124", "7510000", "es_419", "+56 9 7777 3434"),
+    ("Talleres Mecánicos Ebro", "ES", "Zaragoza", "Calle Alfonso I 17", "50003", "es_ES", "+34 612 345 678"),
+    ("Aceites del Sur", "ES", "Sevilla", "Calle Sierpes 48", "41004", "es_ES", "+34 622 456 789"),
+    ("Gráficas Levante", "ES", "Valencia", "Carrer de Colón 60", "46004", "es_ES", "+34 633 567 890"),
+    ("Bodegas Rioja Alta", "ES", "Logroño", "Calle Portales 12", "26001", "es_ES", "+34 644 678 901"),
+    ("Hostal Gran Vía", "ES", "Madrid", "Gran Vía 45", "28013", "es_ES", "+34 655 789 012"),
+    ("Pampa Agro", "AR", "Córdoba", "Av. Colón 1250", "5000", "es_419", "+54 9 351 234 5678"),
+    ("Estudio Palermo", "AR", "Buenos Aires", "Av. Santa Fe 3253", "C1425", "es_419", "+54 9 11 2345 6789"),
+    ("Andina Alimentos", "PE", "Lima", "Av. Javier Prado Este 4200", "15023", "es_419", "+51 912 345 678"),
+    ("Cusco Tours", "PE", "Cusco", "Av. El Sol 345", "08002", "es_419", "+51 984 123 456"),
+    ("Northwind Traders", "US", "Seattle", "1200 Pine Street", "98101", "en_US", "+1 206 555 0142"),
+    ("Blue Ridge Supply", "US", "Asheville", "45 Biltmore Ave", "28801", "en_US", "+1 828 555 0175"),
+    ("Lone Star Builders", "US", "Austin", "600 Congress Ave", "78701", "en_US", "+1 512 555 0199"),
+    ("Maple Leaf Logistics", "CA", "Toronto", "100 King St W", "M5X 1A9", "en_US", "+1 416 555 0123"),
+    ("Atelier Lumière", "FR", "Lyon", "12 Rue de la République", "69002", "fr_FR", "+33 6 12 34 56 78"),
+    ("Porto Vinhos", "PT", "Porto", "Rua de Santa Catarina 112", "4000-442", "pt_PT", "+351 912 345 678"),
+]
+
+# Days before today an invoice is dated, by aging bucket of its due date (30-day terms).
+AGING_OFFSETS = [(-20, 10), (31, 60), (61, 90), (91, 120), (121, 150), (151, 240)]
+
+
+class CollectionDemo(models.AbstractModel):
+    _name = "collection.demo"
+    _description = "Collections demo portfolio"
+
+    @api.model
+    def _generate_demo_portfolio(self, invoice_count=200, seed=42):
+        """Create a believable portfolio for the demo database: 30 customers in several
+        countries and ``invoice_count`` posted invoices spread over every aging bucket, some
+        partly paid, some in several instalments. Dates are relative to today."""
+        rng = random.Random(seed)
+        company = self.env.company
+        journal = self.env["account.journal"].search(
+            [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1
+        )
+        if not journal:
+            return
+        languages = {code for __, __, __, __, __, code, __ in DEMO_CUSTOMERS}
+        for code in languages:
+            if not self.env["res.lang"]._lang_get(code):
+                self.env["res.lang"]._activate_lang(code)
+        countries = {c.code: c for c in self.env["res.country"].search([])}
+        partners = self.env["res.partner"].create([{
+            "name": name,
+            "is_company": True,
+            "country_id": countries[country].id,
+            "city": city,
+            "street": street,
+            "zip": zip_code,
+            "lang": lang,
+            "phone": phone,
+            "email": f"cuentas@{''.join(ch for ch in name.lower() if ch.isalnum())[:20]}.example.com",
+        } for name, country, city, street, zip_code, lang, phone in DEMO_CUSTOMERS])
+        # A collections contact at a few customers: reminders go to them.
+        self.env["res.partner"].create([{
+            "name": f"Cuentas por cobrar {partner.name}",
+            "parent_id": partner.id,
+            "type": "invoice",
+            "email": f"cobranza@{partner.email.split('@')[1]}",
+            "phone": partner.phone,
+            "lang": partner.lang,
+            "collection_contact": True,
+        } for partner in partners[:6]])
+        term_30 = self.env.ref("account.account_payment_term_30days")
+        term_split = self.env["account.payment.term"].create({
+            "name": "50% at 30 days, 50% at 60 days",
+            "line_ids": [
+                fields.Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 30}),
+                fields.Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 60}),
+            ],
+        })
+        product = self.env["product.product"].create({
+            "name": "Consulting services", "type": "service", "list_price": 1000.0,
+        })
+        today = fields.Date.context_today(self)
+        move_values = []
+        for index in range(invoice_count):
+            partner = partners[index % len(partners)]
+            low, high = AGING_OFFSETS[index % len(AGING_OFFSETS)]
+            invoice_date = today - timedelta(days=rng.randint(low, high) + 30)
+            move_values.append({
+                "move_type": "out_invoice",
+                "partner_id": partner.id,
+                "journal_id": journal.id,
+                "invoice_date": invoice_date,
+                "invoice_payment_term_id": (term_split if index % 9 == 0 else term_30).id,
+                "invoice_line_ids": [fields.Command.create({
+                    "product_id": product.id,
+                    "quantity": rng.randint(1, 5),
+                    "price_unit": rng.choice([180.0, 420.0, 750.0, 1250.0, 2400.0, 5300.0]),
+                    "tax_ids": [fields.Command.clear()],
+                })],
+            })
+        moves = self.env["account.move"].create(move_values)
+        moves.action_post()
+        # Some invoices partly paid: a third of their total.
+        for move in moves.filtered(lambda m: m.id % 7 == 0):
+            self.env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=move.ids
+            ).create({"amount": move.amount_total / 3, "payment_date": today})._create_payments()
+        policy = company.collection_policy_id
+        if policy:
+            # The demo contacts customers any day at any hour so its run always sends something.
+            policy.write({
+                "contact_saturday": True, "contact_sunday": True,
+                "contact_hour_from": 0.0, "contact_hour_to": 24.0,
+            })
+            self.env["collection.run"].create({"company_id": company.id, "run_type": "manual"})._execute()
