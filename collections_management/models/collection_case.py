@@ -1,16 +1,37 @@
-from odoo import api, fields, models
+import math
+from collections import defaultdict
+from datetime import timedelta
+
+from markupsafe import Markup, escape
+
+from odoo import _, api, fields, models
+from odoo.fields import Domain
+from odoo.tools import SQL, format_amount, split_every
+
+# Points of the priority score (out of 100).
+SCORE_AMOUNT_MAX = 40.0
+SCORE_DAYS_MAX = 30.0
+SCORE_PROMISES_MAX = 20.0
+SCORE_RELIABILITY_MAX = 10.0
+# Stars given by the score.
+PRIORITY_THRESHOLDS = [(70.0, "3"), (45.0, "2"), (20.0, "1")]
+# How far back broken promises and payment habits count.
+HISTORY_DAYS = 365
 
 
 class CollectionCase(models.Model):
     _name = "collection.case"
     _description = "Collection Case"
     _inherit = ["mail.thread", "mail.activity.mixin"]
-    _order = "priority desc, id desc"
+    _order = "is_closed, priority_score desc, id desc"
 
     name = fields.Char(related="partner_id.display_name", store=True, string="Customer Name")
     partner_id = fields.Many2one(
         "res.partner", string="Customer", required=True, index=True, ondelete="cascade",
         domain=[("is_company", "=", True)],
+    )
+    partner_country_id = fields.Many2one(
+        related="partner_id.country_id", store=True, string="Country", index="btree_not_null"
     )
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company
@@ -20,52 +41,598 @@ class CollectionCase(models.Model):
     team_id = fields.Many2one("collection.team", index=True, tracking=True)
     stage_id = fields.Many2one(
         "collection.case.stage", index=True, tracking=True, group_expand="_read_group_stage_ids",
-        default=lambda self: self.env["collection.case.stage"].search([], limit=1),
+        compute="_compute_stage_id", store=True, readonly=False, copy=False,
+        domain="['|', ('company_id', '=', False), ('company_id', '=', company_id)]",
     )
-    level_id = fields.Many2one("collection.level", string="Level", tracking=True)
+    level_id = fields.Many2one("collection.level", tracking=True)
     policy_id = fields.Many2one(related="level_id.policy_id", string="Policy")
-    priority = fields.Selection(
-        [("0", "Normal"), ("1", "Medium"), ("2", "High"), ("3", "Urgent")], default="0"
-    )
+    level_stage = fields.Selection(related="level_id.stage", string="Level Stage")
     is_closed = fields.Boolean(related="stage_id.is_closed", store=True)
+    date_closed = fields.Date(string="Closed On", compute="_compute_date_closed", store=True, copy=False)
+    color = fields.Integer()
+
+    # Amounts: always read from the receivable instalments and their reconciliation.
+    amount_due = fields.Monetary(
+        string="Total Due", compute="_compute_amounts", store=True, currency_field="currency_id",
+        help="Residual of every open receivable instalment of the customer, in company currency.",
+    )
+    amount_overdue = fields.Monetary(
+        string="Total Overdue", compute="_compute_amounts", store=True, currency_field="currency_id",
+        help="Residual of the instalments past their due date, in company currency.",
+    )
+    overdue_line_count = fields.Integer(string="Overdue Instalments", compute="_compute_amounts", store=True)
+    oldest_due_date = fields.Date(
+        compute="_compute_amounts", store=True,
+        help="Due date of the oldest instalment still overdue.",
+    )
+    amounts_date = fields.Date(
+        string="Amounts As Of", compute="_compute_amounts", store=True,
+        help="Day the overdue amounts and the priority were last computed.",
+    )
+    days_late = fields.Integer(
+        compute="_compute_days_late", search="_search_days_late",
+        help="Days since the oldest overdue instalment fell due.",
+    )
+    overdue_line_ids = fields.Many2many(
+        "account.move.line", compute="_compute_overdue_line_ids", string="Overdue Instalment Lines"
+    )
+    open_line_ids = fields.Many2many(
+        "account.move.line", compute="_compute_overdue_line_ids", string="Open Instalments"
+    )
+    overdue_summary = fields.Html(
+        compute="_compute_overdue_line_ids", string="Overdue by Currency", sanitize=False
+    )
+
+    # Priority score, explained on the form.
+    score_amount = fields.Float(string="Amount Points", compute="_compute_amounts", store=True, digits=(16, 1))
+    score_days = fields.Float(string="Lateness Points", compute="_compute_amounts", store=True, digits=(16, 1))
+    score_promises = fields.Float(
+        string="Broken Promise Points", compute="_compute_amounts", store=True, digits=(16, 1)
+    )
+    score_reliability = fields.Float(
+        string="Payment Habit Points", compute="_compute_amounts", store=True, digits=(16, 1)
+    )
+    priority_score = fields.Float(
+        compute="_compute_amounts", store=True, digits=(16, 1), index=True,
+        help="0 to 100: the sum of the amount, lateness, broken promise and payment habit points.",
+    )
+    broken_promise_count = fields.Integer(
+        string="Broken Promises (12 months)", compute="_compute_amounts", store=True
+    )
+    payment_on_time_rate = fields.Float(
+        string="Paid on Time (12 months)", compute="_compute_amounts", store=True, digits=(16, 1),
+        help="Share of the instalments paid in the last 12 months that were paid by their due date. "
+        "-1 when the customer has no payment history yet.",
+    )
+    priority = fields.Selection(
+        [("0", "Normal"), ("1", "Medium"), ("2", "High"), ("3", "Urgent")],
+        compute="_compute_priority", store=True, readonly=False,
+    )
+
+    # Promises, disputes, contacts
+    promise_ids = fields.One2many("collection.promise", "case_id", string="Promises")
+    promise_id = fields.Many2one(
+        "collection.promise", compute="_compute_promise_info", string="Open Promise"
+    )
+    promise_state = fields.Selection(
+        [("open", "Promised"), ("kept", "Kept"), ("partial", "Partly Kept"), ("broken", "Broken")],
+        compute="_compute_promise_info", string="Last Promise",
+    )
+    promise_count = fields.Integer(compute="_compute_promise_info")
+    dispute_ids = fields.One2many("collection.dispute", "case_id", string="Disputes")
+    open_dispute_count = fields.Integer(compute="_compute_dispute_info", string="Open Disputes")
+    dispute_count = fields.Integer(compute="_compute_dispute_info")
+    promise_kept_rate = fields.Float(related="partner_id.collection_promise_kept_rate")
     communication_ids = fields.One2many(
         "collection.communication", compute="_compute_communication_ids", string="Contacts"
     )
+    communication_count = fields.Integer(compute="_compute_communication_ids")
+    last_contact_date = fields.Datetime(compute="_compute_communication_ids", string="Last Contact")
+    phone = fields.Char(related="partner_id.phone")
+    email = fields.Char(related="partner_id.email")
+    phone_wrong = fields.Boolean(related="partner_id.collection_phone_wrong")
 
     _unique_partner_company = models.Constraint(
         "UNIQUE(partner_id, company_id)", "A customer has one collection case per company."
     )
 
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
+
     @api.model
     def _read_group_stage_ids(self, stages, domain):
         return stages.search([])
 
+    def _get_new_stage(self):
+        return self.env["collection.case.stage"].search([("is_closed", "=", False)], limit=1)
+
+    def _get_closed_stage(self):
+        return self.env["collection.case.stage"].search([("is_closed", "=", True)], limit=1)
+
+    def _stage(self, xmlid):
+        return self.env.ref(f"collections_management.{xmlid}", raise_if_not_found=False) or \
+            self.env["collection.case.stage"]
+
+    @api.depends("amount_overdue")
+    def _compute_stage_id(self):
+        """A case closes by itself when nothing is overdue any more and reopens when something
+        falls overdue again; in between, collectors (and the engine) move it freely."""
+        new_stage = self._get_new_stage()
+        closed_stage = self._get_closed_stage()
+        for case in self:
+            nothing_overdue = case.currency_id.is_zero(case.amount_overdue) or case.amount_overdue < 0
+            if nothing_overdue and closed_stage and not case.stage_id.is_closed:
+                case.stage_id = closed_stage
+            elif not nothing_overdue and (not case.stage_id or case.stage_id.is_closed):
+                case.stage_id = new_stage
+
+    @api.depends("is_closed")
+    def _compute_date_closed(self):
+        today = fields.Date.context_today(self)
+        for case in self:
+            if not case.is_closed:
+                case.date_closed = False
+            elif not case.date_closed:
+                case.date_closed = today
+
+    def _receivable_domain(self):
+        return Domain([
+            ("partner_id", "in", self.partner_id.ids),
+            ("company_id", "in", self.company_id.ids),
+            ("display_type", "=", "payment_term"),
+            ("parent_state", "=", "posted"),
+            ("account_id.account_type", "=", "asset_receivable"),
+            ("reconciled", "=", False),
+            ("amount_residual", ">", 0),
+            ("move_id.payment_state", "not in", ("paid", "in_payment", "reversed")),
+        ])
+
+    @api.depends(
+        "partner_id", "company_id",
+        "partner_id.collection_aml_ids.amount_residual", "partner_id.collection_aml_ids.parent_state",
+        "partner_id.collection_aml_ids.date_maturity", "partner_id.collection_aml_ids.move_id.payment_state",
+        "promise_ids.state",
+    )
+    def _compute_amounts(self):
+        """Amounts, oldest due date and priority score of a batch of cases, in a handful of
+        queries whatever the number of cases."""
+        today = fields.Date.context_today(self)
+        cases = self.filtered("id")
+        AML = self.env["account.move.line"].sudo()
+        due, overdue = {}, {}
+        if cases:
+            domain = cases._receivable_domain()
+            for partner, company, total in AML._read_group(
+                domain, ["partner_id", "company_id"], ["amount_residual:sum"]
+            ):
+                due[partner.id, company.id] = total
+            for partner, company, total, oldest, count in AML._read_group(
+                domain & Domain("date_maturity", "<", today),
+                ["partner_id", "company_id"],
+                ["amount_residual:sum", "date_maturity:min", "__count"],
+            ):
+                overdue[partner.id, company.id] = (total, oldest, count)
+        broken = cases._read_broken_promises(today)
+        habits = cases._read_payment_habits(today)
+        for case in self:
+            key = (case.partner_id.id, case.company_id.id)
+            total, oldest, count = overdue.get(key, (0.0, False, 0))
+            case.amount_due = due.get(key, 0.0)
+            case.amount_overdue = total
+            case.oldest_due_date = oldest
+            case.overdue_line_count = count
+            case.amounts_date = today
+            days = (today - oldest).days if oldest else 0
+            case.broken_promise_count = broken.get(case.id, 0)
+            paid, on_time = habits.get(key, (0, 0))
+            case.payment_on_time_rate = 100.0 * on_time / paid if paid else -1.0
+            case.score_amount = min(SCORE_AMOUNT_MAX, 10.0 * math.log10(max(total, 1.0))) if total > 0 else 0.0
+            case.score_days = min(SCORE_DAYS_MAX, days / 3.0)
+            case.score_promises = min(SCORE_PROMISES_MAX, 10.0 * case.broken_promise_count)
+            case.score_reliability = (
+                SCORE_RELIABILITY_MAX * (1 - on_time / paid) if paid else SCORE_RELIABILITY_MAX / 2
+            ) if total > 0 else 0.0
+            case.priority_score = round(
+                case.score_amount + case.score_days + case.score_promises + case.score_reliability, 1
+            )
+
+    def _read_broken_promises(self, today):
+        if not self:
+            return {}
+        rows = self.env["collection.promise"].sudo()._read_group(
+            [("case_id", "in", self.ids), ("state", "in", ("broken", "partial")),
+             ("date", ">=", today - timedelta(days=HISTORY_DAYS))],
+            ["case_id"], ["__count"],
+        )
+        return {case.id: count for case, count in rows}
+
+    def _read_payment_habits(self, today):
+        """{(partner, company): (instalments paid, paid by their due date)} over the last year,
+        from the reconciliation of the customers' receivable instalments."""
+        if not self:
+            return {}
+        self.env["account.move.line"].flush_model(
+            ["partner_id", "company_id", "display_type", "parent_state", "reconciled", "balance",
+             "date_maturity", "account_id", "date"]
+        )
+        self.env["account.partial.reconcile"].flush_model(["debit_move_id", "credit_move_id"])
+        self.env.cr.execute(SQL(
+            """
+            SELECT aml.partner_id, aml.company_id, COUNT(*),
+                   COUNT(*) FILTER (WHERE paid.last_date <= aml.date_maturity)
+              FROM account_move_line aml
+              JOIN account_account account ON account.id = aml.account_id
+              JOIN LATERAL (
+                    SELECT MAX(counterpart.date) AS last_date
+                      FROM account_partial_reconcile partial
+                      JOIN account_move_line counterpart ON counterpart.id = partial.credit_move_id
+                     WHERE partial.debit_move_id = aml.id
+                   ) paid ON paid.last_date IS NOT NULL
+             WHERE aml.partner_id IN %(partners)s
+               AND aml.company_id IN %(companies)s
+               AND aml.display_type = 'payment_term'
+               AND aml.parent_state = 'posted'
+               AND aml.reconciled
+               AND aml.balance > 0
+               AND account.account_type = 'asset_receivable'
+               AND aml.date_maturity >= %(since)s
+             GROUP BY aml.partner_id, aml.company_id
+            """,
+            partners=tuple(self.partner_id.ids),
+            companies=tuple(self.company_id.ids),
+            since=today - timedelta(days=HISTORY_DAYS),
+        ))
+        return {(row[0], row[1]): (row[2], row[3]) for row in self.env.cr.fetchall()}
+
+    @api.depends("priority_score")
+    def _compute_priority(self):
+        for case in self:
+            case.priority = next(
+                (stars for threshold, stars in PRIORITY_THRESHOLDS if case.priority_score >= threshold), "0"
+            )
+
+    @api.depends("oldest_due_date")
+    def _compute_days_late(self):
+        today = fields.Date.context_today(self)
+        for case in self:
+            case.days_late = (today - case.oldest_due_date).days if case.oldest_due_date else 0
+
+    def _search_days_late(self, operator, value):
+        """Days late compared to a number is the oldest due date compared to a date."""
+        if operator not in ("<", "<=", ">", ">=", "=") or not isinstance(value, int):
+            return NotImplemented
+        today = fields.Date.context_today(self)
+        limit = today - timedelta(days=value)
+        if operator == "=":
+            if value == 0:
+                return [("oldest_due_date", "=", False)]
+            return [("oldest_due_date", "=", limit)]
+        flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}[operator]
+        domain = Domain("oldest_due_date", flipped, limit)
+        if operator in ("<", "<=") and value > 0:
+            domain |= Domain("oldest_due_date", "=", False)
+        return domain
+
+    @api.depends("partner_id", "company_id", "amount_due")
+    def _compute_overdue_line_ids(self):
+        today = fields.Date.context_today(self)
+        cases = self.filtered("id")
+        lines = self.env["account.move.line"]
+        if cases:
+            lines = self.env["account.move.line"].search(
+                cases._receivable_domain(), order="date_maturity, id"
+            )
+        by_case = defaultdict(lambda: self.env["account.move.line"])
+        for line in lines:
+            by_case[line.partner_id.id, line.company_id.id] |= line
+        for case in self:
+            open_lines = by_case.get((case.partner_id.id, case.company_id.id), lines.browse())
+            overdue_lines = open_lines.filtered(lambda line: line.date_maturity and line.date_maturity < today)
+            case.open_line_ids = open_lines
+            case.overdue_line_ids = overdue_lines
+            case.overdue_summary = case._format_overdue_summary(overdue_lines, today)
+
+    def _format_overdue_summary(self, lines, today):
+        """One row per currency: overdue residual in that currency and the oldest days late."""
+        totals = {}
+        for line in lines:
+            currency = line.currency_id or line.company_currency_id
+            amount = line.amount_residual_currency if line.currency_id else line.amount_residual
+            total, oldest = totals.get(currency, (0.0, line.date_maturity))
+            totals[currency] = (total + amount, min(oldest, line.date_maturity))
+        if not totals:
+            return False
+        rows = Markup("").join(
+            Markup("<tr><td>%s</td><td class='text-end'>%s</td><td class='text-end'>%s</td></tr>") % (
+                currency.name,
+                format_amount(self.env, total, currency),
+                _("%s days late", (today - oldest).days),
+            )
+            for currency, (total, oldest) in sorted(totals.items(), key=lambda item: item[0].name)
+        )
+        return Markup("<table class='table table-sm mb-0'><tbody>%s</tbody></table>") % rows
+
+    @api.depends("promise_ids.state")
+    def _compute_promise_info(self):
+        for case in self:
+            promises = case.promise_ids.filtered(lambda p: p.state != "cancelled").sorted(
+                lambda p: (p.date_made or p.date, p.id), reverse=True
+            )
+            open_promises = promises.filtered(lambda p: p.state == "open")
+            case.promise_id = open_promises[:1]
+            case.promise_state = promises[:1].state or False
+            case.promise_count = len(case.promise_ids)
+
+    @api.depends("dispute_ids.state")
+    def _compute_dispute_info(self):
+        for case in self:
+            case.dispute_count = len(case.dispute_ids)
+            case.open_dispute_count = len(case.dispute_ids.filtered(lambda d: d.state == "open"))
+
     @api.depends("partner_id", "company_id")
     def _compute_communication_ids(self):
+        Communication = self.env["collection.communication"]
+        communications = Communication.search([
+            ("partner_id", "in", self.partner_id.ids), ("company_id", "in", self.company_id.ids),
+            ("state", "!=", "simulated"),
+        ]) if self.partner_id else Communication
+        by_key = defaultdict(lambda: Communication)
+        for communication in communications:
+            by_key[communication.partner_id.id, communication.company_id.id] |= communication
         for case in self:
-            case.communication_ids = self.env["collection.communication"].search([
-                ("partner_id", "=", case.partner_id.id), ("company_id", "=", case.company_id.id),
-            ])
+            case_communications = by_key.get((case.partner_id.id, case.company_id.id), Communication)
+            case.communication_ids = case_communications
+            case.communication_count = len(case_communications)
+            done = case_communications.filtered(lambda c: c.state not in ("failed", "cancelled", "queued"))
+            case.last_contact_date = max(done.mapped("date")) if done else False
+
+    # ------------------------------------------------------------------
+    # Refreshing: amounts depend on the day (instalments fall overdue)
+    # ------------------------------------------------------------------
+
+    def _refresh_amounts(self):
+        """Recompute amounts and priority of these cases for today (stage follows)."""
+        if not self:
+            return
+        scores = {case.id: case.priority_score for case in self}
+        amount_fields = self.pool.field_computed[self._fields["amount_due"]]
+        for field in [*amount_fields, self._fields["stage_id"], self._fields["is_closed"], self._fields["date_closed"]]:
+            self.env.add_to_compute(field, self)
+        self._recompute_recordset()
+        changed = self.filtered(lambda case: case.priority_score != scores[case.id])
+        self.env.add_to_compute(self._fields["priority"], changed)
+        self._recompute_recordset(["priority"])
+        self.flush_recordset()
+        reopened = self.filtered(lambda case: not case.is_closed and not case.user_id)
+        reopened._assign_cases()
+
+    @api.model
+    def _cron_refresh_cases(self, batch_size=500):
+        """Daily: recompute open cases and closed cases with something not yet due, so cases
+        reopen when an instalment falls overdue and priorities follow the days late."""
+        cases = self.sudo().search(["|", ("is_closed", "=", False), ("amount_due", ">", 0)])
+        in_cron = bool(self.env.context.get("ir_cron_progress_id"))
+        for batch in split_every(batch_size, cases.ids):
+            batch_cases = self.sudo().browse(batch)
+            batch_cases._refresh_amounts()
+            if in_cron:
+                self.env["ir.cron"]._commit_progress(len(batch))
+
+    # ------------------------------------------------------------------
+    # Engine contract
+    # ------------------------------------------------------------------
 
     @api.model
     def _collection_update_from_run(self, run, partner_levels):
-        """Open (or reopen) the case of every customer reminded by ``run`` and record the level
-        reached. ``partner_levels`` maps commercial partner ids to the level sent."""
+        """Open (or reopen) the case of every customer reminded by ``run`` for something overdue,
+        record the level reached, assign new cases and escalate as the new level says.
+        ``partner_levels`` maps commercial partner ids to the level sent. Batched: a few
+        queries per batch of customers, none per customer."""
         if not partner_levels:
             return
-        cases = self.sudo().with_context(active_test=False).search([
+        Case = self.sudo().with_company(run.company_id)
+        cases = Case.search([
             ("partner_id", "in", list(partner_levels)), ("company_id", "=", run.company_id.id),
         ])
         existing = {case.partner_id.id: case for case in cases}
-        new_values = [
+        new_cases = Case.create([
             {"partner_id": partner_id, "company_id": run.company_id.id, "level_id": level.id}
-            for partner_id, level in partner_levels.items() if partner_id not in existing
-        ]
-        if new_values:
-            self.sudo().create(new_values)
-        by_level = {}
+            for partner_id, level in partner_levels.items()
+            if partner_id not in existing and level.days > 0
+        ])
+        cases._refresh_amounts()
+        escalations = {case: case.level_id for case in new_cases}
+        by_level = defaultdict(lambda: Case)
         for partner_id, case in existing.items():
-            by_level.setdefault(partner_levels[partner_id], self.sudo())
-            by_level[partner_levels[partner_id]] |= case
+            level, previous = partner_levels[partner_id], case.level_id
+            if level == previous:
+                continue
+            by_level[level] |= case
+            if not previous or previous.policy_id != level.policy_id or level.days > previous.days:
+                escalations[case] = level
         for level, level_cases in by_level.items():
             level_cases.write({"level_id": level.id})
+        new_cases._assign_cases()
+        Case._escalate(escalations)
+
+    @api.model
+    def _escalate(self, case_levels):
+        """Apply the escalation of the level each case reached: move it to the level's stage,
+        give it to the team manager, and create a task for whoever has it now."""
+        by_stage = defaultdict(lambda: self.browse())
+        by_manager = defaultdict(lambda: self.browse())
+        escalated = {}
+        for case, level in case_levels.items():
+            if case.is_closed or not (level.case_stage_id or level.assign_to_manager):
+                continue
+            escalated[case] = level
+            if level.case_stage_id and case.stage_id != level.case_stage_id:
+                by_stage[level.case_stage_id] |= case
+            if level.assign_to_manager and case.team_id.user_id and case.user_id != case.team_id.user_id:
+                by_manager[case.team_id.user_id] |= case
+        for stage, cases in by_stage.items():
+            cases.write({"stage_id": stage.id})
+        for manager, cases in by_manager.items():
+            cases.write({"user_id": manager.id})
+        if not escalated:
+            return
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        model_id = self.env["ir.model"]._get_id(self._name)
+        today = fields.Date.context_today(self)
+        self.env["mail.activity"].sudo().create([{
+            "res_model_id": model_id,
+            "res_id": case.id,
+            "activity_type_id": todo.id,
+            "summary": _("Escalated: %(level)s", level=level.name),
+            "note": _("The customer reached %(level)s. Review the case and decide the next step.",
+                      level=level.name),
+            "user_id": (case.user_id or case.team_id.user_id or self.env.user).id,
+            "date_deadline": today,
+        } for case, level in escalated.items()])
+
+    # ------------------------------------------------------------------
+    # Assignment
+    # ------------------------------------------------------------------
+
+    def _assign_cases(self):
+        """Give a team and a collector to the cases in ``self`` that have none: the customer's
+        own collector first, else the first team (by sequence) whose customer rule matches,
+        then the team's assignment method. A few queries per team, none per case."""
+        cases = self.sudo().filtered(lambda case: not case.user_id)
+        if not cases:
+            return
+        Team = self.env["collection.team"].sudo()
+        teams = Team.search([("company_id", "in", cases.company_id.ids)])
+        for company, company_cases in cases.grouped("company_id").items():
+            company_teams = teams.filtered(lambda team, company=company: team.company_id == company)
+            fixed = defaultdict(lambda: self.browse())
+            for case in company_cases:
+                collector = case.partner_id.with_company(company).collection_user_id
+                if collector:
+                    fixed[collector] |= case
+            for collector, collector_cases in fixed.items():
+                values = {"user_id": collector.id}
+                team = company_teams.filtered(lambda t, u=collector: u in t.member_ids or u == t.user_id)[:1]
+                without_team = collector_cases.filtered(lambda case: not case.team_id)
+                if team and without_team:
+                    without_team.write({"team_id": team.id})
+                collector_cases.write(values)
+            remaining = company_cases.filtered(lambda case: not case.user_id and not case.team_id)
+            for team in company_teams:
+                if not remaining:
+                    break
+                matched_partners = self.env["res.partner"].sudo().search(
+                    Domain("id", "in", remaining.partner_id.ids) & team._get_partner_domain()
+                )
+                matched = remaining.filtered(lambda case, p=matched_partners: case.partner_id in p)
+                if matched:
+                    matched.write({"team_id": team.id})
+                remaining -= matched
+        for team, team_cases in cases.filtered(lambda c: c.team_id and not c.user_id).grouped("team_id").items():
+            team._assign_collectors(team_cases)
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_log_contact(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Log a Contact"),
+            "res_model": "collection.log.contact",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_case_id": self.id},
+        }
+
+    def action_new_promise(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Promise to Pay"),
+            "res_model": "collection.promise",
+            "view_mode": "form",
+            "context": {
+                "default_partner_id": self.partner_id.id,
+                "default_company_id": self.company_id.id,
+                "default_case_id": self.id,
+                "default_amount": self.amount_overdue,
+            },
+        }
+
+    def action_new_dispute(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Dispute"),
+            "res_model": "collection.dispute",
+            "view_mode": "form",
+            "context": {
+                "default_partner_id": self.partner_id.id,
+                "default_company_id": self.company_id.id,
+                "default_case_id": self.id,
+            },
+        }
+
+    def _action_related(self, xmlid, domain, context=None):
+        action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
+        action["domain"] = domain
+        action["context"] = context or {}
+        return action
+
+    def action_view_promises(self):
+        self.ensure_one()
+        return self._action_related(
+            "collections_management.collection_promise_action", [("case_id", "=", self.id)],
+            {"default_case_id": self.id, "default_partner_id": self.partner_id.id,
+             "default_company_id": self.company_id.id},
+        )
+
+    def action_view_disputes(self):
+        self.ensure_one()
+        return self._action_related(
+            "collections_management.collection_dispute_action", [("case_id", "=", self.id)],
+            {"default_case_id": self.id, "default_partner_id": self.partner_id.id,
+             "default_company_id": self.company_id.id},
+        )
+
+    def action_view_communications(self):
+        self.ensure_one()
+        return self._action_related(
+            "collections_management.collection_communication_action",
+            [("partner_id", "=", self.partner_id.id), ("company_id", "=", self.company_id.id)],
+        )
+
+    def action_view_invoices(self):
+        self.ensure_one()
+        return self._action_related(
+            "account.action_move_out_invoice_type",
+            [("id", "in", self.open_line_ids.move_id.ids)],
+            {"create": False},
+        )
+
+    def action_refresh(self):
+        self._refresh_amounts()
+        return True
+
+    def _post_case_message(self, body):
+        """Post a note on each case (``body`` is plain text, escaped)."""
+        for case in self:
+            case.message_post(body=escape(body), subtype_xmlid="mail.mt_note")
+
+    def _schedule_collector_activity(self, summary, note="", activity_xmlid="mail.mail_activity_data_todo",
+                                     date_deadline=None, user=None):
+        """One activity per case, for ``user`` or the case's collector."""
+        activity_type = self.env.ref(activity_xmlid)
+        model_id = self.env["ir.model"]._get_id(self._name)
+        return self.env["mail.activity"].sudo().create([{
+            "res_model_id": model_id,
+            "res_id": case.id,
+            "activity_type_id": activity_type.id,
+            "summary": summary,
+            "note": note,
+            "user_id": (user or case.user_id or case.team_id.user_id or self.env.user).id,
+            "date_deadline": date_deadline or fields.Date.context_today(self),
+        } for case in self])

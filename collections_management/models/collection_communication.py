@@ -26,6 +26,16 @@ STATES = [
 ]
 # States that count as a contact for the contact limits of a policy.
 CONTACT_STATES = ("queued", "sent", "delivered", "read", "done")
+# Outcomes of a call (or visit, or message received) logged by a collector.
+CALL_OUTCOMES = [
+    ("reached", "Reached"),
+    ("no_answer", "No answer"),
+    ("wrong_number", "Wrong number"),
+    ("promise", "Promised to pay"),
+    ("dispute", "Disputed"),
+    ("refused", "Refused to pay"),
+    ("callback", "Asked to call back"),
+]
 
 
 class CollectionCommunication(models.Model):
@@ -72,6 +82,9 @@ class CollectionCommunication(models.Model):
     )
     body = fields.Html(sanitize_style=True)
     note = fields.Text()
+    call_outcome = fields.Selection(
+        CALL_OUTCOMES, string="Outcome", help="Outcome of a call, visit or message logged by a collector."
+    )
     mail_message_ids = fields.One2many("mail.message", "collection_communication_id")
     activity_ids = fields.One2many("mail.activity", "collection_communication_id", string="Tasks")
     external_id = fields.Char(

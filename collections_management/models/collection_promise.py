@@ -1,24 +1,70 @@
-from odoo import fields, models
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, float_compare
+
+PROMISE_CHANNELS = [
+    ("call", "Phone call"),
+    ("visit", "Visit"),
+    ("email", "E-mail"),
+    ("sms", "SMS"),
+    ("letter", "Letter"),
+    ("portal", "Customer portal"),
+    ("other", "Other"),
+]
+# States in which a promise is over and counts for the customer's promise-kept rate.
+SETTLED_STATES = ("kept", "partial", "broken")
 
 
 class CollectionPromise(models.Model):
     _name = "collection.promise"
     _description = "Promise to Pay"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "date desc, id desc"
 
-    partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True)
+    name = fields.Char(compute="_compute_name", store=True)
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, index=True, domain=[("is_company", "=", True)]
+    )
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
+    case_id = fields.Many2one(
+        "collection.case", index="btree_not_null", ondelete="set null", copy=False
+    )
+    user_id = fields.Many2one("res.users", string="Taken By", default=lambda self: self.env.user)
     currency_id = fields.Many2one(related="company_id.currency_id")
-    date = fields.Date(string="Promised Date", required=True)
-    amount = fields.Monetary(string="Promised Amount", currency_field="currency_id")
+    date_made = fields.Date(
+        string="Made On", required=True, default=fields.Date.context_today,
+        help="Day the customer made the promise; payments from that day on count towards it.",
+    )
+    date = fields.Date(
+        string="Promised Date", required=True, compute="_compute_from_plan", store=True, readonly=False,
+        help="Day the customer promised to pay by (the last date of a payment plan).",
+    )
+    amount = fields.Monetary(
+        string="Promised Amount", currency_field="currency_id", compute="_compute_from_plan",
+        store=True, readonly=False, help="In company currency; the total of the plan for a payment plan.",
+    )
+    scope = fields.Selection(
+        [("all", "The whole overdue"), ("lines", "Chosen instalments")],
+        string="Covers", required=True, default="all",
+        help="The whole overdue: the instalments overdue when the promise is made.",
+    )
     line_ids = fields.Many2many(
         "account.move.line", "collection_promise_move_line_rel", "promise_id", "line_id",
         string="Instalments",
+        domain="[('partner_id', '=', partner_id), ('company_id', '=', company_id), "
+        "('display_type', '=', 'payment_term'), ('reconciled', '=', False), ('parent_state', '=', 'posted'), "
+        "('account_id.account_type', '=', 'asset_receivable'), ('amount_residual', '>', 0)]",
+        help="While the promise is open, reminders leave these instalments out.",
     )
-    plan_line_ids = fields.One2many("collection.promise.line", "promise_id", string="Payment Plan")
+    plan_line_ids = fields.One2many("collection.promise.line", "promise_id", string="Payment Plan", copy=True)
+    is_plan = fields.Boolean(compute="_compute_from_plan", store=True, string="Is a Payment Plan")
+    channel = fields.Selection(PROMISE_CHANNELS, string="Received Through", default="call", required=True)
+    note = fields.Text()
     state = fields.Selection(
         [
             ("open", "Open"),
@@ -27,5 +73,253 @@ class CollectionPromise(models.Model):
             ("broken", "Broken"),
             ("cancelled", "Cancelled"),
         ],
-        default="open", required=True, index=True, tracking=True,
+        default="open", required=True, index=True, tracking=True, copy=False,
     )
+    date_settled = fields.Date(string="Settled On", readonly=True, copy=False)
+    grace_days = fields.Integer(compute="_compute_grace_days")
+    amount_paid = fields.Monetary(
+        string="Paid", compute="_compute_amount_paid", currency_field="currency_id",
+        help="Paid on the covered instalments since the promise was made, by Odoo's reconciliation.",
+    )
+    amount_residual = fields.Monetary(
+        string="Still Owed", compute="_compute_amount_paid", currency_field="currency_id",
+        help="What remains to pay on the covered instalments.",
+    )
+
+    _check_amount = models.Constraint("CHECK(amount >= 0)", "A promised amount cannot be negative.")
+
+    @api.depends("partner_id", "amount", "date")
+    def _compute_name(self):
+        for promise in self:
+            promise.name = _(
+                "%(customer)s: %(amount)s by %(date)s",
+                customer=promise.partner_id.display_name or "",
+                amount=promise.currency_id.format(promise.amount or 0.0) if promise.currency_id else promise.amount,
+                date=promise.date or "",
+            )
+
+    @api.depends("plan_line_ids.date", "plan_line_ids.amount")
+    def _compute_from_plan(self):
+        for promise in self:
+            promise.is_plan = bool(promise.plan_line_ids)
+            if promise.plan_line_ids:
+                promise.amount = sum(promise.plan_line_ids.mapped("amount"))
+                promise.date = max(promise.plan_line_ids.mapped("date"))
+
+    def _compute_grace_days(self):
+        for promise in self:
+            policy = promise.case_id.level_id.policy_id or promise.company_id.collection_policy_id
+            promise.grace_days = policy.promise_grace_days if policy else 0
+
+    @api.depends("line_ids", "date_made")
+    def _compute_amount_paid(self):
+        today = fields.Date.context_today(self)
+        payments = self.filtered("id")._read_payments()
+        for promise in self:
+            promise.amount_paid = sum(
+                amount for date, amount in payments.get(promise.id, []) if date <= today
+            )
+            promise.amount_residual = sum(promise.line_ids.mapped("amount_residual"))
+
+    @api.constrains("date", "date_made")
+    def _check_dates(self):
+        for promise in self:
+            if promise.date and promise.date_made and promise.date < promise.date_made:
+                raise ValidationError(_("A promise cannot be due before the day it was made."))
+
+    # ------------------------------------------------------------------
+    # Creation: link the case, cover the whole overdue, move the case
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("partner_id"):
+                partner = self.env["res.partner"].browse(vals["partner_id"]).commercial_partner_id
+                vals["partner_id"] = partner.id
+            if vals.get("line_ids") and "scope" not in vals:
+                vals["scope"] = "lines"
+        promises = super().create(vals_list)
+        for promise in promises:
+            company = promise.company_id
+            if not promise.case_id:
+                promise.case_id = promise.partner_id._get_collection_case(company, create=True).sudo()
+            if not promise.line_ids:
+                promise.line_ids = promise._get_overdue_lines()
+            if not promise.amount and not promise.plan_line_ids:
+                promise.amount = sum(promise.line_ids.mapped("amount_residual"))
+        promises._on_open()
+        return promises
+
+    def _get_overdue_lines(self):
+        """Receivable instalments of the customer overdue today (the customer's whole overdue)."""
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        return self.env["account.move.line"].sudo().search([
+            ("partner_id", "=", self.partner_id.id),
+            ("company_id", "=", self.company_id.id),
+            ("display_type", "=", "payment_term"),
+            ("parent_state", "=", "posted"),
+            ("account_id.account_type", "=", "asset_receivable"),
+            ("reconciled", "=", False),
+            ("amount_residual", ">", 0),
+            ("date_maturity", "<", today),
+        ])
+
+    def _on_open(self):
+        """A new promise moves its case to "Promise to pay" and is noted on it."""
+        stage = self.env["collection.case"]._stage("collection_case_stage_promise")
+        for promise in self.filtered(lambda p: p.state == "open" and p.case_id):
+            case = promise.case_id.sudo()
+            if stage and not case.is_closed:
+                case.stage_id = stage
+            case._post_case_message(_(
+                "Promise to pay %(amount)s by %(date)s.",
+                amount=promise.currency_id.format(promise.amount), date=promise.date,
+            ))
+
+    # ------------------------------------------------------------------
+    # Kept or broken: decided from the reconciliation of the covered instalments
+    # ------------------------------------------------------------------
+
+    def _read_payments(self):
+        """{promise id: [(payment date, amount)]} paid on the covered instalments since each
+        promise was made: every partial reconciliation of an instalment (payment, credit note,
+        write-off), dated by its counterpart entry. One query for all promises."""
+        if not self:
+            return {}
+        self.env["account.move.line"].flush_model(["date"])
+        self.env["account.partial.reconcile"].flush_model(["debit_move_id", "credit_move_id", "amount"])
+        self.flush_model(["date_made"])
+        self.env.cr.execute(SQL(
+            """
+            SELECT rel.promise_id, counterpart.date, partial.amount
+              FROM collection_promise_move_line_rel rel
+              JOIN collection_promise promise ON promise.id = rel.promise_id
+              JOIN account_partial_reconcile partial ON partial.debit_move_id = rel.line_id
+              JOIN account_move_line counterpart ON counterpart.id = partial.credit_move_id
+             WHERE rel.promise_id IN %(promises)s
+               AND counterpart.date >= promise.date_made
+             ORDER BY counterpart.date
+            """,
+            promises=tuple(self.ids),
+        ))
+        result = defaultdict(list)
+        for promise_id, date, amount in self.env.cr.fetchall():
+            result[promise_id].append((date, amount))
+        return result
+
+    def _get_schedule(self):
+        """[(date, amount)] the customer promised: the plan's dated amounts or one amount."""
+        self.ensure_one()
+        if self.plan_line_ids:
+            return [(line.date, line.amount) for line in self.plan_line_ids.sorted(lambda p: (p.date, p.id))]
+        return [(self.date, self.amount)]
+
+    def _evaluate(self, payments, today):
+        """The state this open promise is in on ``today``: still open, kept, partly kept or
+        broken. Each dated amount must be paid (cumulatively) by its date plus the grace days."""
+        self.ensure_one()
+        currency = self.currency_id
+        grace = timedelta(days=self.grace_days)
+        paid_total = sum(amount for date, amount in payments if date <= today)
+        nothing_left = self.line_ids and all(
+            line.reconciled or currency.is_zero(line.amount_residual) for line in self.line_ids
+        )
+        if nothing_left or float_compare(paid_total, self.amount, precision_rounding=currency.rounding) >= 0:
+            return "kept"
+        promised = 0.0
+        for date, amount in self._get_schedule():
+            promised += amount
+            deadline = date + grace
+            if deadline >= today:
+                return "open"
+            paid = sum(value for when, value in payments if when <= deadline)
+            if float_compare(paid, promised, precision_rounding=currency.rounding) < 0:
+                return "partial" if not currency.is_zero(paid) else "broken"
+        return "kept"
+
+    def _check_promises(self, today=None):
+        """Decide open promises from what was paid; apply the consequences of the outcome."""
+        today = today or fields.Date.context_today(self)
+        promises = self.filtered(lambda p: p.state == "open")
+        payments = promises._read_payments()
+        outcomes = defaultdict(lambda: self.browse())
+        for promise in promises:
+            state = promise._evaluate(payments.get(promise.id, []), today)
+            if state != "open":
+                outcomes[state] |= promise
+        for state, settled in outcomes.items():
+            settled.write({"state": state, "date_settled": today})
+            settled._on_settled(state)
+        return outcomes
+
+    @api.model
+    def _cron_check_promises(self):
+        self.sudo().search([("state", "=", "open")])._check_promises()
+
+    def _on_settled(self, state):
+        """Kept: the case goes back to work. Partly kept or broken: the case moves to "Broken
+        promise", its collector gets an activity, and reminders resume (the promise no longer
+        pauses its instalments)."""
+        Case = self.env["collection.case"]
+        cases = self.case_id.sudo().filtered(lambda case: not case.is_closed)
+        if state == "kept":
+            promise_stage = Case._stage("collection_case_stage_promise")
+            contacted = Case._stage("collection_case_stage_contacted")
+            back = cases.filtered(lambda case: case.stage_id == promise_stage and not case.promise_id)
+            if contacted and back:
+                back.stage_id = contacted
+            for promise in self:
+                promise.case_id.sudo()._post_case_message(
+                    _("Promise to pay %s kept.", promise.currency_id.format(promise.amount))
+                )
+            return
+        broken_stage = Case._stage("collection_case_stage_broken_promise")
+        if broken_stage and cases:
+            cases.write({"stage_id": broken_stage.id})
+        label = dict(self._fields["state"]._description_selection(self.env))[state]
+        for promise in self.filtered("case_id"):
+            case = promise.case_id.sudo()
+            message = _(
+                "Promise to pay %(amount)s by %(date)s %(outcome)s: %(paid)s paid. Reminders resume.",
+                amount=promise.currency_id.format(promise.amount), date=promise.date,
+                outcome=label.lower(), paid=promise.currency_id.format(promise.amount_paid),
+            )
+            case._post_case_message(message)
+            if not case.is_closed:
+                case._schedule_collector_activity(
+                    _("Promise %(outcome)s: call %(customer)s", outcome=label.lower(),
+                      customer=case.partner_id.display_name),
+                    note=message, activity_xmlid="mail.mail_activity_data_call",
+                )
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_check(self):
+        self._check_promises()
+        return True
+
+    def action_cancel(self):
+        if self.filtered(lambda p: p.state != "open"):
+            raise UserError(_("Only open promises can be cancelled."))
+        self.write({"state": "cancelled", "date_settled": fields.Date.context_today(self)})
+        return True
+
+    @api.model
+    def _get_kept_rates(self, partners):
+        """{partner id: % of settled promises kept} for these commercial partners."""
+        if not partners:
+            return {}
+        rows = self.sudo()._read_group(
+            [("partner_id", "in", partners.ids), ("state", "in", SETTLED_STATES)],
+            ["partner_id", "state"], ["__count"],
+        )
+        counts = defaultdict(lambda: [0, 0])
+        for partner, state, count in rows:
+            counts[partner.id][1] += count
+            if state == "kept":
+                counts[partner.id][0] += count
+        return {pid: 100.0 * kept / total for pid, (kept, total) in counts.items() if total}

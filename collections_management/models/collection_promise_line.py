@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class CollectionPromiseLine(models.Model):
@@ -11,3 +11,29 @@ class CollectionPromiseLine(models.Model):
     currency_id = fields.Many2one(related="promise_id.currency_id")
     date = fields.Date(required=True)
     amount = fields.Monetary(currency_field="currency_id", required=True)
+    state = fields.Selection(
+        [("pending", "Pending"), ("paid", "Paid"), ("late", "Late")],
+        compute="_compute_state",
+        help="Paid when the payments since the promise cover this amount and the ones before it "
+        "by this date plus the grace days.",
+    )
+
+    _check_amount = models.Constraint("CHECK(amount > 0)", "Each amount of a payment plan must be positive.")
+
+    @api.depends("date", "amount", "promise_id.line_ids")
+    def _compute_state(self):
+        today = fields.Date.context_today(self)
+        payments = self.promise_id.filtered("id")._read_payments()
+        for promise in self.promise_id:
+            grace = promise.grace_days
+            promised = 0.0
+            for line in promise.plan_line_ids.sorted(lambda p: (p.date, p.id)):
+                promised += line.amount
+                deadline = fields.Date.add(line.date, days=grace)
+                paid = sum(amount for date, amount in payments.get(promise.id, []) if date <= deadline)
+                if promise.currency_id.compare_amounts(paid, promised) >= 0:
+                    line.state = "paid"
+                else:
+                    line.state = "late" if deadline < today else "pending"
+        for line in self.filtered(lambda p: not p.promise_id):
+            line.state = "pending"

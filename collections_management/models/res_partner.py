@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResPartner(models.Model):
@@ -24,6 +24,25 @@ class ResPartner(models.Model):
     collection_optout_sms = fields.Boolean(string="No Reminders by SMS")
     collection_optout_letter = fields.Boolean(string="No Reminders by Letter")
     collection_case_ids = fields.One2many("collection.case", "partner_id", string="Collection Cases")
+    # Casework (cases, promises, disputes)
+    collection_user_id = fields.Many2one(
+        "res.users", string="Collector", company_dependent=True,
+        help="Collector who always gets this customer's collection case.",
+    )
+    collection_aml_ids = fields.One2many(
+        "account.move.line", "partner_id", string="Journal Items (Collections)",
+        help="Technical: lets cases recompute their amounts when the customer's entries change.",
+    )
+    collection_phone_wrong = fields.Boolean(
+        string="Wrong Phone Number", copy=False,
+        help="A collector logged a call to this number and it was not this customer.",
+    )
+    collection_promise_ids = fields.One2many("collection.promise", "partner_id", string="Promises to Pay")
+    collection_promise_kept_rate = fields.Float(
+        string="Promise-Kept Rate", compute="_compute_collection_promise_kept_rate",
+        help="Share of this customer's settled promises to pay that were kept in full.",
+    )
+    collection_dispute_ids = fields.One2many("collection.dispute", "partner_id", string="Disputes")
 
     def _get_collection_recipients(self):
         """Map each commercial partner in ``self`` to the contact reminders go to: a contact marked
@@ -41,3 +60,25 @@ class ResPartner(models.Model):
                 result[parent_id] = child
                 chosen.add(parent_id)
         return result
+
+    @api.depends("collection_promise_ids.state")
+    def _compute_collection_promise_kept_rate(self):
+        rates = self.env["collection.promise"]._get_kept_rates(self.commercial_partner_id)
+        for partner in self:
+            partner.collection_promise_kept_rate = rates.get(partner.commercial_partner_id.id, 0.0)
+
+    def write(self, vals):
+        if "phone" in vals and "collection_phone_wrong" not in vals:
+            vals = dict(vals, collection_phone_wrong=False)
+        return super().write(vals)
+
+    def _get_collection_case(self, company, create=False):
+        """The collection case of this commercial partner in ``company`` (created when asked)."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        Case = self.env["collection.case"].sudo()
+        case = Case.search([("partner_id", "=", partner.id), ("company_id", "=", company.id)], limit=1)
+        if not case and create:
+            case = Case.create({"partner_id": partner.id, "company_id": company.id})
+            case._assign_cases()
+        return case.sudo(False)
