@@ -1,5 +1,8 @@
 import logging
+import uuid
 from collections import defaultdict
+
+from lxml import html
 
 from odoo import _, api, fields, models
 from odoo.tools import email_normalize
@@ -92,7 +95,7 @@ class CollectionCommunication(models.Model):
         help="Identifier given by an external provider (e.g. WhatsApp message id).",
     )
     fallback_of_id = fields.Many2one(
-        "collection.communication", string="Fallback Of", ondelete="set null",
+        "collection.communication", ondelete="set null",
         help="The communication that could not reach the customer and this one replaces.",
     )
     portal_url = fields.Char(compute="_compute_portal_url", string="Customer Link")
@@ -105,7 +108,7 @@ class CollectionCommunication(models.Model):
     def _compute_portal_url(self):
         """The link a reminder carries. The portal module replaces it with a signed link to the
         customer's collections page; without it, the customer's invoices in the portal."""
-        base_url = self.get_base_url()
+        base_url = self[:1].get_base_url()
         for communication in self:
             communication.portal_url = f"{base_url}/my/invoices"
 
@@ -144,13 +147,32 @@ class CollectionCommunication(models.Model):
     # ------------------------------------------------------------------
 
     def _send(self):
-        """Hand each communication to its channel, one batch per channel."""
+        """Hand each communication to its channel, one batch per channel. When a batch fails
+        (a template that does not render for one customer...), the batch is retried one by one
+        so that only the faulty communications fail, with the error as their reason."""
         for channel, communications in self.grouped("channel").items():
-            method = getattr(communications, f"_send_{channel}", None)
-            if method is None:
+            method_name = f"_send_{channel}"
+            if not hasattr(communications, method_name):
                 communications._mark_failed(_("No sender for channel %s.", channel))
                 continue
-            method()
+            try:
+                with self.env.cr.savepoint():
+                    getattr(communications, method_name)()
+            except Exception:  # noqa: BLE001 - isolate the faulty communications below
+                if len(communications) == 1:
+                    communications._fail_with_error(method_name)
+                    continue
+                for communication in communications:
+                    communication._fail_with_error(method_name)
+
+    def _fail_with_error(self, method_name):
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                getattr(self, method_name)()
+        except Exception as error:  # noqa: BLE001 - logged on the communication
+            _logger.warning("Collection communication %s could not be sent: %s", self.id, error)
+            self._mark_failed(_("Could not be sent: %s", error))
 
     def _mark_failed(self, reason, fallback=True):
         """Mark as failed with a reason a user understands, then fall back as the level says."""
@@ -218,32 +240,40 @@ class CollectionCommunication(models.Model):
             communications._send_email_with_template(template)
 
     def _send_email_with_template(self, template):
-        """Render ``template`` for all communications at once (grouped by language by the
-        renderer) and queue one e-mail each, posted in the customer's chatter."""
+        """Render ``template`` for all communications at once and queue one e-mail each, posted
+        in the customer's chatter."""
         rendered = template._generate_template(
             self.ids,
-            ("subject", "body_html", "email_from", "reply_to", "mail_server_id", "attachment_ids",
+            ("subject", "email_from", "reply_to", "mail_server_id", "attachment_ids",
              "report_template_ids", "scheduled_date"),
         )
+        bodies = self._render_body_batch(template)
         author = self.env.user.partner_id
+        # Replies go where Odoo sends replies about these customers (computed for all at once).
+        reply_to_by_partner = self.partner_id.sudo()._notify_get_reply_to(
+            default=self.company_id[:1].email_formatted or author.email_formatted
+        )
+        note = self.env.ref("mail.mt_note").id
         mail_values = []
         for communication in self:
             values = rendered[communication.id]
+            body = bodies[communication.id]
             mail_values.append({
                 "subject": values.get("subject"),
-                "body": values.get("body_html"),
-                "body_html": values.get("body_html"),
+                "body": body,
+                "body_html": body,
                 "email_from": values.get("email_from") or communication.company_id.email_formatted
                 or author.email_formatted,
-                "reply_to": values.get("reply_to"),
+                "reply_to": values.get("reply_to") or reply_to_by_partner.get(communication.partner_id.id),
                 "mail_server_id": values.get("mail_server_id"),
                 "scheduled_date": values.get("scheduled_date"),
                 "model": "res.partner",
                 "res_id": communication.partner_id.id,
                 "message_type": "email_outgoing",
-                "subtype_id": self.env.ref("mail.mt_note").id,
+                "subtype_id": note,
                 "author_id": author.id,
                 "recipient_ids": [fields.Command.link(communication.recipient_id.id)],
+                "partner_ids": [fields.Command.link(communication.recipient_id.id)],
                 "attachment_ids": [fields.Command.link(aid) for aid in values.get("attachment_ids") or []],
                 "auto_delete": False,
                 "collection_communication_id": communication.id,
@@ -259,6 +289,30 @@ class CollectionCommunication(models.Model):
                     }) for name, datas in files
                 ]})
         self.write({"state": "queued"})
+
+    def _render_body_batch(self, template):
+        """{communication id: HTML body} of ``template`` for every communication in ``self``.
+
+        Odoo's renderer compiles a mail template's QWeb body again for every record (about 20 ms
+        each); here the body is compiled once per language and rendered for all the records of
+        that language in one pass, each output closed by a unique marker to split on. Rendering
+        runs as superuser, like the scheduler: the templates are configuration of managers."""
+        marker = f"@@collection-{uuid.uuid4().hex}@@"
+        bodies = {}
+        for lang, communications in self.grouped(lambda c: c.recipient_id.lang or self.env.lang).items():
+            template_lang = template.sudo().with_context(lang=lang)
+            source = template_lang.body_html or ""
+            wrapped = html.fragment_fromstring(
+                f'<t t-foreach="collection_records" t-as="object">{source}{marker}</t>',
+                create_parent="div",
+            )
+            variables = template_lang._render_eval_context()
+            variables["collection_records"] = communications.with_context(lang=lang)
+            output = str(self.env["ir.qweb"].sudo().with_context(lang=lang)._render(wrapped, variables))
+            parts = output[5:-6].split(marker)
+            rendered = {communication.id: part for communication, part in zip(communications, parts)}
+            bodies.update(template_lang._render_template_postprocess(self._name, rendered))
+        return bodies
 
     # SMS ------------------------------------------------------------------
 
@@ -295,6 +349,7 @@ class CollectionCommunication(models.Model):
                 "subtype_id": self.env.ref("mail.mt_note").id,
                 "author_id": author.id,
                 "body": bodies[communication.id],
+                "reply_to": False,
                 "collection_communication_id": communication.id,
             } for communication in communications])
             self.env["sms.sms"].sudo().create([{

@@ -64,7 +64,6 @@ class CollectionPolicy(models.Model):
     contact_saturday = fields.Boolean(string="Saturday")
     contact_sunday = fields.Boolean(string="Sunday")
     promise_grace_days = fields.Integer(
-        string="Promise Grace Days",
         default=3,
         help="Days after a promised date before an unpaid promise counts as broken.",
     )
@@ -117,9 +116,12 @@ class CollectionPolicy(models.Model):
 
     def _get_level_for_days(self, days_late):
         """The highest level of this policy due for an instalment ``days_late`` days past its
-        due date (negative before it), or an empty recordset."""
+        due date (negative before it), or an empty recordset. Levels on or before the due date
+        (preventive) only apply while the instalment is not overdue yet."""
         self.ensure_one()
-        due = self.level_ids.filtered(lambda level: level.days <= days_late)
+        due = self.level_ids.filtered(
+            lambda level: level.days <= days_late and (level.days > 0 or days_late <= 0)
+        )
         return due[-1:] if due else self.env["collection.level"]
 
     def _policies_for_partners(self, partners):

@@ -102,11 +102,16 @@ class CollectionRun(models.Model):
     # ------------------------------------------------------------------
 
     def _auto_commit(self):
-        return not modules.module.current_test
+        """Commit batch by batch only in the scheduler: a run started by hand (or by the demo
+        data) stays one transaction, and is sent only if it ends."""
+        return bool(self.env.context.get("cron_id")) and not modules.module.current_test
 
-    def _commit(self):
+    def _commit(self, processed=0):
+        """Commit the work done so far (scheduler only); returns the seconds the scheduler
+        still grants this job."""
         if self._auto_commit():
-            self.env["ir.cron"]._commit_progress()
+            return self.env["ir.cron"]._commit_progress(processed)
+        return float("inf")
 
     def _execute(self, batch_size=500):
         """Evaluate every customer of the company, batch by batch, and send what is due.
@@ -146,7 +151,13 @@ class CollectionRun(models.Model):
                     self._commit()
                     return
                 self.duration = time.monotonic() - start
-                self._commit()
+                if not self._commit(len(batch)):
+                    # Out of time: stop cleanly; the next scheduled run continues where this
+                    # one stopped, since reminded instalments are already at their level.
+                    self.log = (self.log or "") + _("Stopped by the scheduler's time limit; "
+                                                    "the next run continues.\n")
+                    self.env.ref("collections_management.ir_cron_collection_run")._trigger()
+                    break
             self.write({
                 "state": "done",
                 "ended_at": fields.Datetime.now(),
@@ -158,13 +169,17 @@ class CollectionRun(models.Model):
                 self._release_lock()
 
     def _acquire_lock(self):
-        self.env.cr.execute(
-            SQL("SELECT pg_try_advisory_lock(%s, %s)", RUN_LOCK_KEY, self.company_id.id)
-        )
+        """Per-company advisory lock. The scheduler commits batch by batch, so it holds a session
+        lock until the end of the run; a run in one transaction holds a transaction lock, released
+        when its work is committed. Either way a second run of the company stops at once.
+        (Besides, two transactions writing the level of the same instalments cannot both commit.)"""
+        function = "pg_try_advisory_lock" if self._auto_commit() else "pg_try_advisory_xact_lock"
+        self.env.cr.execute(SQL("SELECT %s(%s, %s)", SQL(function), RUN_LOCK_KEY, self.company_id.id))
         return self.env.cr.fetchone()[0]
 
     def _release_lock(self):
-        self.env.cr.execute(SQL("SELECT pg_advisory_unlock(%s, %s)", RUN_LOCK_KEY, self.company_id.id))
+        if self._auto_commit():
+            self.env.cr.execute(SQL("SELECT pg_advisory_unlock(%s, %s)", RUN_LOCK_KEY, self.company_id.id))
 
     def _get_horizon(self):
         """Latest due date worth reading: today plus the earliest preventive level."""
@@ -310,10 +325,13 @@ class CollectionRun(models.Model):
             credit = -sum(row[3] for row in rows if row[3] < 0)
             covered, need, best = [], [], None
             for line_id, __, date_maturity, residual, reached_id in debit_rows:
-                level = policy._get_level_for_days((self.date - date_maturity).days)
+                days_late = (self.date - date_maturity).days
+                level = policy._get_level_for_days(days_late)
+                if level or days_late > 0:
+                    # The reminder lists every overdue instalment, and those a level is due for.
+                    covered.append((line_id, residual, date_maturity))
                 if not level:
                     continue
-                covered.append((line_id, residual, date_maturity))
                 reached = levels_by_id.get(reached_id)
                 if not reached or reached.policy_id != policy or reached.days < level.days:
                     need.append((line_id, level))
@@ -363,11 +381,7 @@ class CollectionRun(models.Model):
 
         communications = self.env["collection.communication"].create(communication_values)
         if self.run_type != "dry_run":
-            for level, line_ids in level_writes.items():
-                self.env["account.move.line"].browse(line_ids).sudo().write({
-                    "collection_level_id": level.id,
-                    "collection_level_date": self.date,
-                })
+            self.env["account.move.line"]._collection_set_levels(level_writes, self.date)
             self.env["collection.case"]._collection_update_from_run(self, partner_levels)
             communications._send()
         failed = communications.filtered(lambda c: c.state == "failed")

@@ -6,7 +6,6 @@ class ResPartner(models.Model):
 
     collection_policy_id = fields.Many2one(
         "collection.policy",
-        string="Collection Policy",
         company_dependent=True,
         help="Policy used to remind this customer. Empty: the first policy whose rule matches, "
         "else the company's default policy.",

@@ -6,7 +6,7 @@ class SmsSms(models.Model):
 
     def _handle_call_result_hook(self, results):
         """Report the provider's answer on the reminders these SMS carry."""
-        super()._handle_call_result_hook(results)
+        res = super()._handle_call_result_hook(results)
         state_by_uuid = {result["uuid"]: result for result in results}
         for sms in self.filtered(lambda s: s.mail_message_id.collection_communication_id):
             communication = sms.mail_message_id.collection_communication_id
@@ -19,3 +19,4 @@ class SmsSms(models.Model):
                     _("The SMS provider refused the message: %s",
                       result.get("failure_reason") or result.get("state") or _("unknown error"))
                 )
+        return res

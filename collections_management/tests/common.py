@@ -1,0 +1,121 @@
+from datetime import timedelta
+
+from odoo import Command, fields
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+
+class CollectionsCommon(AccountTestInvoicingCommon):
+    """A company with a five-level policy that may contact customers at any hour of any day,
+    and customers in several countries. Invoices are built by ``_invoice`` with a due date
+    a given number of days before (or after) today."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.company_data["company"]
+        cls.today = fields.Date.context_today(cls.env["collection.run"])
+        cls.env.company.partner_id.tz = "UTC"
+        cls.policy = cls._create_policy(cls.company)
+        cls.level_preventive, cls.level_first, cls.level_second, cls.level_final, cls.level_prelegal = (
+            cls.policy.level_ids.sorted("days")
+        )
+        cls.customer = cls.env["res.partner"].create({
+            "name": "Abarrotes del Bajío",
+            "is_company": True,
+            "email": "cuentas@abarrotes.example.com",
+            "phone": "+52 477 123 4567",
+            "country_id": cls.env.ref("base.mx").id,
+            "street": "Blvd. López Mateos 1520",
+            "city": "León",
+            "lang": "en_US",
+        })
+        cls.customer_b = cls.env["res.partner"].create({
+            "name": "Northwind Traders",
+            "is_company": True,
+            "email": "ar@northwind.example.com",
+            "phone": "+1 206 555 0142",
+            "country_id": cls.env.ref("base.us").id,
+            "street": "1200 Pine Street",
+            "city": "Seattle",
+            "lang": "en_US",
+        })
+
+    @classmethod
+    def _create_policy(cls, company, **values):
+        ref = cls.env.ref
+        levels = [
+            ("Upcoming due date", -3, "preventive", "mail_template_collection_preventive", False),
+            ("First reminder", 5, "administrative", "mail_template_collection_first", False),
+            ("Second reminder", 15, "administrative", "mail_template_collection_second", True),
+            ("Final notice", 30, "prelegal", "mail_template_collection_final", True),
+            ("Pre-legal notice", 60, "prelegal", "mail_template_collection_prelegal", True),
+        ]
+        policy = cls.env["collection.policy"].with_company(company).create({
+            "name": f"Policy of {company.name}",
+            "company_id": company.id,
+            "min_days_between_contacts": 0,
+            "max_contacts_per_week": 0,
+            "contact_hour_from": 0.0,
+            "contact_hour_to": 24.0,
+            "contact_saturday": True,
+            "contact_sunday": True,
+            "level_ids": [Command.create({
+                "name": name,
+                "days": days,
+                "stage": stage,
+                "channel_email": True,
+                "mail_template_id": ref(f"collections_management.{template}").id,
+                "channel_sms": sms,
+                "sms_template_id": ref("collections_management.sms_template_collection_reminder").id,
+                "fallback": "task",
+            }) for name, days, stage, template, sms in levels],
+            **values,
+        })
+        company.collection_policy_id = policy
+        return policy
+
+    @classmethod
+    def _invoice(cls, partner, amount, days_late, currency=None, company=None, post=True):
+        """A customer invoice of ``amount`` (no tax) falling due ``days_late`` days before today
+        (negative: in the future)."""
+        company = company or cls.company
+        due = cls.today - timedelta(days=days_late)
+        invoice_date = min(due, cls.today)
+        move = cls.env["account.move"].with_company(company).create({
+            "move_type": "out_invoice",
+            "partner_id": partner.id,
+            "company_id": company.id,
+            "invoice_date": invoice_date,
+            "invoice_date_due": due,
+            "invoice_payment_term_id": False,
+            "currency_id": (currency or company.currency_id).id,
+            "invoice_line_ids": [Command.create({
+                "name": "Services",
+                "quantity": 1,
+                "price_unit": amount,
+                "tax_ids": [Command.clear()],
+            })],
+        })
+        if post:
+            move.action_post()
+        return move
+
+    @classmethod
+    def _instalments(cls, moves):
+        return moves.line_ids.filtered(lambda line: line.display_type == "payment_term")
+
+    def _run(self, run_type="manual", date=None, company=None):
+        company = company or self.company
+        run = self.env["collection.run"].with_company(company).create({
+            "company_id": company.id,
+            "run_type": run_type,
+            "date": date or self.today,
+        })
+        run._execute()
+        return run
+
+    def _communications(self, partner=None, **domain):
+        terms = [("partner_id", "=", (partner or self.customer).id)]
+        terms += [(key, "=", value) for key, value in domain.items()]
+        return self.env["collection.communication"].search(terms, order="id")
