@@ -1,1 +1,2 @@
 from . import test_dunning_engine
+from . import test_security
