@@ -128,3 +128,111 @@ class CollectionDemo(models.AbstractModel):
                 "contact_hour_from": 0.0, "contact_hour_to": 24.0,
             })
             self.env["collection.run"].create({"company_id": company.id, "run_type": "manual"})._execute()
+
+    @api.model
+    def _generate_demo_casework(self):
+        """Casework on top of the demo portfolio: two teams with their collectors and manager,
+        cases assigned and spread over every stage, promises kept, partly kept, broken and
+        open, a payment plan, and open disputes (one past its deadline)."""
+        company = self.env.company
+        Case = self.env["collection.case"]
+        cases = Case.search([("company_id", "=", company.id)])
+        if not cases:
+            return
+        collector_group = self.env.ref("collections_management.collections_management_group_collector")
+        manager_group = self.env.ref("collections_management.collections_management_group_manager")
+        Users = self.env["res.users"].with_context(no_reset_password=True)
+
+        def user(name, login, group):
+            return Users.create({
+                "name": name, "login": login, "email": f"{login}@example.com",
+                "company_id": company.id, "company_ids": [fields.Command.set(company.ids)],
+                "group_ids": [fields.Command.link(group.id)],
+            })
+
+        manager = user("Elena Torres", "elena.torres", manager_group)
+        lucia = user("Lucía Fernández", "lucia.fernandez", collector_group)
+        diego = user("Diego Ramírez", "diego.ramirez", collector_group)
+        sofia = user("Sofía Martín", "sofia.martin", collector_group)
+        latam = self.env.ref("base.mx") | self.env.ref("base.co") | self.env.ref("base.cl") | \
+            self.env.ref("base.ar") | self.env.ref("base.pe")
+        Team = self.env["collection.team"]
+        Team.create({
+            "name": "Latin America", "sequence": 1, "company_id": company.id, "user_id": manager.id,
+            "member_ids": [fields.Command.set((lucia | diego).ids)], "assignment_method": "round_robin",
+            "partner_domain": str([("country_id", "in", latam.ids)]),
+        })
+        Team.create({
+            "name": "Spain and International", "sequence": 2, "company_id": company.id, "user_id": manager.id,
+            "member_ids": [fields.Command.set(sofia.ids)], "assignment_method": "amount",
+        })
+        cases._assign_cases()
+        work = cases.filtered(lambda case: not case.is_closed).sorted(lambda c: (-c.priority_score, c.id))
+        if len(work) < 14:
+            return
+        today = fields.Date.context_today(self)
+        Promise = self.env["collection.promise"]
+        reason = self.env.ref("collections_management.collection_dispute_reason_not_received")
+
+        def log(case, outcome, **values):
+            return self.env["collection.log.contact"].with_user(case.user_id or self.env.user).create({
+                "case_id": case.id, "outcome": outcome, **values,
+            }).action_log()
+
+        def pay(moves, amount, date):
+            self.env["account.payment.register"].with_context(
+                active_model="account.move", active_ids=moves.ids
+            ).create({"amount": amount, "payment_date": date, "group_payment": True})._create_payments()
+
+        def oldest_invoice(case):
+            return case.overdue_line_ids.sorted("date_maturity")[:1].move_id
+
+        # Legal and escalated
+        work[0].stage_id = self.env.ref("collections_management.collection_case_stage_legal")
+        log(work[1], "refused", note="The customer says the debt is not theirs to pay.")
+        # Contacted, one with a call back
+        log(work[2], "reached", note="Accounts payable confirmed the invoices are approved.")
+        log(work[3], "callback", note="The controller is travelling; call again on Thursday.")
+        log(work[4], "no_answer")
+        # Open promises: one single amount, one payment plan with its first amount paid
+        log(work[5], "promise", promise_date=today + timedelta(days=7),
+            promise_amount=work[5].amount_overdue, note="Will pay by transfer next week.")
+        plan_case = work[6]
+        third = round(plan_case.amount_overdue / 3, 2)
+        plan = Promise.create({
+            "partner_id": plan_case.partner_id.id, "company_id": company.id, "case_id": plan_case.id,
+            "date_made": today - timedelta(days=20), "channel": "call",
+            "plan_line_ids": [
+                fields.Command.create({"date": today + timedelta(days=days), "amount": third})
+                for days in (-10, 10, 30)
+            ],
+        })
+        pay(oldest_invoice(plan_case), plan.plan_line_ids[0].amount, today - timedelta(days=12))
+        # Broken, partly kept and kept promises
+        settled = Promise
+        for case, share in ((work[7], 0.0), (work[8], 0.0), (work[9], 0.4), (work[10], 1.0)):
+            invoice = oldest_invoice(case)
+            lines = invoice.line_ids & case.overdue_line_ids
+            promise = Promise.create({
+                "partner_id": case.partner_id.id, "company_id": company.id, "case_id": case.id,
+                "date_made": today - timedelta(days=20), "date": today - timedelta(days=8),
+                "amount": sum(lines.mapped("amount_residual")), "scope": "lines",
+                "line_ids": [fields.Command.set(lines.ids)], "channel": "email" if share else "call",
+            })
+            if share:
+                pay(invoice, round(promise.amount * share, 2), today - timedelta(days=10))
+            settled |= promise
+        settled._check_promises()
+        # Open disputes, one past its deadline
+        log(work[11], "dispute", dispute_reason_id=reason.id, note="Half of the goods never arrived.")
+        self.env["collection.dispute"].create({
+            "partner_id": work[12].partner_id.id, "company_id": company.id, "case_id": work[12].id,
+            "reason_id": self.env.ref("collections_management.collection_dispute_reason_price").id,
+            "move_ids": [fields.Command.set(oldest_invoice(work[12]).ids)],
+            "description": "The invoice does not apply the agreed 10% discount.",
+            "user_id": manager.id, "deadline": today - timedelta(days=3),
+        })
+        self.env["collection.dispute"]._cron_deadline_alerts()
+        # Paid and closed
+        closed = work[13]
+        pay(closed.overdue_line_ids.move_id, sum(closed.overdue_line_ids.mapped("amount_residual")), today)

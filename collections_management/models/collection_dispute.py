@@ -183,7 +183,9 @@ class CollectionDispute(models.Model):
     def _close_from_credit_notes(self, lines):
         """Close as resolved for the customer the open disputes whose every instalment is now
         credited or settled, when a credit note was reconciled with one of ``lines``."""
-        disputes = self.sudo().search([("state", "=", "open"), ("line_ids", "in", lines.ids)])
+        disputes = self.sudo().search([
+            ("state", "=", "open"), ("partner_id", "in", lines.partner_id.commercial_partner_id.ids),
+        ]).filtered(lambda dispute: dispute.line_ids & lines)
         for dispute in disputes:
             credit_notes = dispute.credit_note_ids
             if not credit_notes:

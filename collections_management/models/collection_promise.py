@@ -62,7 +62,7 @@ class CollectionPromise(models.Model):
         help="While the promise is open, reminders leave these instalments out.",
     )
     plan_line_ids = fields.One2many("collection.promise.line", "promise_id", string="Payment Plan", copy=True)
-    is_plan = fields.Boolean(compute="_compute_from_plan", store=True, string="Is a Payment Plan")
+    is_plan = fields.Boolean(compute="_compute_is_plan", store=True, string="Is a Payment Plan")
     channel = fields.Selection(PROMISE_CHANNELS, string="Received Through", default="call", required=True)
     note = fields.Text()
     state = fields.Selection(
@@ -101,10 +101,14 @@ class CollectionPromise(models.Model):
     @api.depends("plan_line_ids.date", "plan_line_ids.amount")
     def _compute_from_plan(self):
         for promise in self:
-            promise.is_plan = bool(promise.plan_line_ids)
             if promise.plan_line_ids:
                 promise.amount = sum(promise.plan_line_ids.mapped("amount"))
                 promise.date = max(promise.plan_line_ids.mapped("date"))
+
+    @api.depends("plan_line_ids")
+    def _compute_is_plan(self):
+        for promise in self:
+            promise.is_plan = bool(promise.plan_line_ids)
 
     def _compute_grace_days(self):
         for promise in self:
@@ -139,6 +143,12 @@ class CollectionPromise(models.Model):
                 vals["partner_id"] = partner.id
             if vals.get("line_ids") and "scope" not in vals:
                 vals["scope"] = "lines"
+            plan = [command[2] for command in vals.get("plan_line_ids") or []
+                    if command[0] == fields.Command.CREATE and command[2].get("date")]
+            if plan:
+                # A payment plan's amount and date are its lines' total and last date.
+                vals["amount"] = sum(line.get("amount", 0.0) for line in plan)
+                vals["date"] = max(fields.Date.to_date(line["date"]) for line in plan)
         promises = super().create(vals_list)
         for promise in promises:
             company = promise.company_id
@@ -190,7 +200,7 @@ class CollectionPromise(models.Model):
             return {}
         self.env["account.move.line"].flush_model(["date"])
         self.env["account.partial.reconcile"].flush_model(["debit_move_id", "credit_move_id", "amount"])
-        self.flush_model(["date_made"])
+        self.flush_model(["date_made", "line_ids"])
         self.env.cr.execute(SQL(
             """
             SELECT rel.promise_id, counterpart.date, partial.amount
