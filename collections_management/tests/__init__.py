@@ -1,2 +1,9 @@
-from . import test_dunning_engine
-from . import test_security
+from . import (
+    test_case_call_log,
+    test_case_lifecycle,
+    test_dispute,
+    test_dunning_engine,
+    test_promise,
+    test_security,
+    test_team_assignment,
+)
