@@ -8,6 +8,21 @@
     "license": "LGPL-3",
     "depends": ["collections_management"],
     "external_dependencies": {"python": ["requests", "phonenumbers"]},
-    "data": [],
+    "data": [
+        "security/collections_whatsapp_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
+        "views/collection_whatsapp_account_views.xml",
+        "views/collection_whatsapp_template_views.xml",
+        "views/collection_level_views.xml",
+        "views/collection_case_views.xml",
+        "views/collection_communication_views.xml",
+        "views/res_partner_views.xml",
+        "wizard/collection_whatsapp_reply_views.xml",
+        "views/collections_whatsapp_menus.xml",
+    ],
+    "demo": [
+        "demo/collections_whatsapp_demo.xml",
+    ],
     "installable": True,
 }

@@ -1,0 +1,1 @@
+from .whatsapp_api import WhatsAppApiError, WhatsAppClient

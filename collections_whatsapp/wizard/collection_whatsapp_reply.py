@@ -1,0 +1,117 @@
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import plaintext2html
+
+from ..tools import WhatsAppApiError
+
+
+class CollectionWhatsappReply(models.TransientModel):
+    _name = "collection.whatsapp.reply"
+    _description = "WhatsApp Reply from a Case"
+
+    case_id = fields.Many2one("collection.case", required=True, ondelete="cascade")
+    partner_id = fields.Many2one(related="case_id.partner_id")
+    window_open = fields.Boolean(compute="_compute_window")
+    last_inbound_date = fields.Datetime(related="case_id.partner_id.whatsapp_last_inbound_date")
+    number = fields.Char(compute="_compute_number", readonly=False, store=True)
+    account_id = fields.Many2one(
+        "collection.whatsapp.account", compute="_compute_account", store=True, readonly=False,
+        domain="[('company_id', '=', company_id)]",
+    )
+    company_id = fields.Many2one(related="case_id.company_id")
+    body = fields.Text(string="Message")
+    template_id = fields.Many2one(
+        "collection.whatsapp.template",
+        domain="[('status', '=', 'approved'), ('account_id', '=', account_id)]",
+        help="Outside the 24-hour window WhatsApp only accepts templates approved by Meta.",
+    )
+
+    @api.depends("case_id")
+    def _compute_window(self):
+        Communication = self.env["collection.communication"]
+        for wizard in self:
+            partner = wizard.case_id.partner_id
+            wizard.window_open = Communication._whatsapp_window_open(partner)
+
+    @api.depends("case_id")
+    def _compute_number(self):
+        for wizard in self:
+            partner = wizard.case_id.partner_id
+            wizard.number = partner.whatsapp_last_inbound_number or partner.phone_sanitized
+
+    @api.depends("case_id")
+    def _compute_account(self):
+        for wizard in self:
+            wizard.account_id = self.env["collection.whatsapp.account"]._get_default(wizard.case_id.company_id)
+
+    def action_send(self):
+        self.ensure_one()
+        case = self.case_id
+        if not self.account_id:
+            raise UserError(_("No WhatsApp account is configured for %s.", case.company_id.name))
+        if self.template_id:
+            return self._send_template()
+        if not (self.body or "").strip():
+            raise UserError(_("Write a message or choose a template."))
+        if not self.env["collection.communication"]._whatsapp_window_open(case.partner_id):
+            raise UserError(_("The customer has not written on WhatsApp in the last 24 hours: WhatsApp only "
+                              "allows templates approved by Meta. Choose a template."))
+        if not self.number:
+            raise UserError(_("The customer has no WhatsApp number."))
+        account = self.account_id.sudo()
+        try:
+            message_id = account._send_text(self.number, self.body.strip())
+        except WhatsAppApiError as error:
+            raise UserError(account._error_message(error)) from error
+        self.env["collection.communication"].sudo().create({
+            "subject": _("WhatsApp reply"),
+            "company_id": case.company_id.id,
+            "partner_id": case.partner_id.id,
+            "recipient_id": case.partner_id.id,
+            "channel": "whatsapp",
+            "state": "sent",
+            "external_id": message_id,
+            "whatsapp_account_id": account.id,
+            "whatsapp_number": self.number,
+            "whatsapp_text": self.body.strip(),
+            "whatsapp_sent_date": fields.Datetime.now(),
+            "body": plaintext2html(self.body.strip()),
+        })
+        case.message_post(
+            body=Markup("<p><b>%s</b></p>%s") % (_("WhatsApp reply to %s", self.number),
+                                                 plaintext2html(self.body.strip())),
+            message_type="comment", subtype_xmlid="mail.mt_note",
+        )
+        return {"type": "ir.actions.act_window_close"}
+
+    def _send_template(self):
+        """Queue a template reminder covering the customer's open instalments."""
+        case = self.case_id
+        lines = self.env["account.move.line"].sudo().search([
+            ("partner_id", "child_of", case.partner_id.id),
+            ("company_id", "=", case.company_id.id),
+            ("display_type", "=", "payment_term"),
+            ("parent_state", "=", "posted"),
+            ("reconciled", "=", False),
+            ("account_type", "=", "asset_receivable"),
+            ("amount_residual", ">", 0),
+        ])
+        communication = self.env["collection.communication"].sudo().create({
+            "subject": _("WhatsApp reminder"),
+            "company_id": case.company_id.id,
+            "partner_id": case.partner_id.id,
+            "recipient_id": case.partner_id.id,
+            "channel": "whatsapp",
+            "level_id": case.level_id.id,
+            "line_ids": [fields.Command.set(lines.ids)],
+            "amount_total": sum(lines.mapped("amount_residual")),
+            "whatsapp_template_id": self.template_id.id,
+        })
+        communication._send_whatsapp()
+        if communication.state == "failed":
+            raise UserError(communication.failure_reason)
+        case.message_post(body=_("WhatsApp template %s queued.", self.template_id.display_name),
+                          message_type="comment", subtype_xmlid="mail.mt_note")
+        return {"type": "ir.actions.act_window_close"}
