@@ -39,7 +39,15 @@ postgres:
 
 test: requirements postgres
 	@dropdb $(PG_ARGS) --if-exists $(TEST_DB)
-	$(ODOO) -d $(TEST_DB) -i $(MODULES) --stop-after-init --log-level=warn
+	@dropdb $(PG_ARGS) --if-exists $(TEST_DB)_together
+	@echo "Installing the modules one by one, in dependency order..."
+	@set -e; for module in $$(echo $(MODULES) | tr ',' ' '); do \
+		echo "  $$module"; \
+		$(ODOO) -d $(TEST_DB) -i $$module --stop-after-init --log-level=warn; \
+	done
+	@echo "Installing the modules together..."
+	$(ODOO) -d $(TEST_DB)_together -i $(MODULES) --stop-after-init --log-level=warn
+	@dropdb $(PG_ARGS) --if-exists $(TEST_DB)_together
 	$(PYTHON) -m pytest -p no:cacheprovider --odoo-database=$(TEST_DB) --odoo-addons-path=$(CURDIR) --odoo-http \
 		$(foreach a,$(ADDONS),$(a)/tests) tests
 

@@ -146,6 +146,13 @@ class TestDunningRecipients(CollectionsCommon):
         self.assertIn("1,000.00", email.mail_message_ids.body)
         self.assertIn("€", email.mail_message_ids.body)
 
+    def test_minimum_amount_compares_company_currency(self):
+        eur = self.setup_other_currency("EUR", rates=[("2000-01-01", 2.0)])
+        self.policy.minimum_amount = 600.0
+        self._invoice(self.customer, 1000.0, days_late=8, currency=eur)  # 500.0 in company currency
+        self._run()
+        self.assertFalse(self._communications())
+
 
 @tagged("post_install", "-at_install")
 class TestDunningExclusions(CollectionsCommon):
@@ -287,6 +294,36 @@ class TestDunningChannels(CollectionsCommon):
         self._run()
         letter = self._communications(channel="letter")
         self.assertEqual(letter.state, "queued")
+
+    def test_printing_letters_renders_one_pdf_and_marks_them_done(self):
+        self.company.external_report_layout_id = self.env.ref("web.external_layout_standard")
+        self.level_first.channel_letter = True
+        self._invoice(self.customer, 300.0, days_late=8)
+        self._invoice(self.customer_b, 450.0, days_late=8)
+        self._run()
+        letters = self.env["collection.communication"].search([("channel", "=", "letter")])
+        self.assertEqual(len(letters), 2)
+        action = letters.action_print_letters()
+        self.assertEqual(action["report_name"], "collections_management.report_collection_letter")
+        pdf, content_type = self.env["ir.actions.report"].with_context(force_report_rendering=True)._render_qweb_pdf(
+            "collections_management.action_report_collection_letter", letters[:1].ids
+        )
+        self.assertEqual(content_type, "pdf")
+        self.assertTrue(pdf.startswith(b"%PDF"))
+        self.assertEqual(set(letters.mapped("state")), {"done"})
+
+    def test_sms_opt_out_and_phone_blacklist(self):
+        self.customer.collection_optout_sms = True
+        self.env["phone.blacklist"].sudo().add(self.customer_b.phone)
+        self._invoice(self.customer, 300.0, days_late=16)
+        self._invoice(self.customer_b, 300.0, days_late=16)
+        self._run()
+        mine = self._communications(channel="sms")
+        theirs = self._communications(self.customer_b, channel="sms")
+        self.assertEqual((mine | theirs).mapped("state"), ["failed", "failed"])
+        self.assertIn("asked not to receive", mine.failure_reason)
+        self.assertIn("blacklisted", theirs.failure_reason)
+        self.assertFalse(self.env["sms.sms"].search([("partner_id", "in", (self.customer | self.customer_b).ids)]))
 
     def test_letter_without_address_falls_back(self):
         self.level_first.channel_letter = True
