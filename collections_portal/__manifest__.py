@@ -8,6 +8,26 @@
     "website": "https://github.com/collections-for-odoo/collections",
     "license": "LGPL-3",
     "depends": ["collections_management", "account_payment"],
-    "data": [],
+    "data": [
+        "security/ir.model.access.csv",
+        "security/collections_portal_security.xml",
+        "data/ir_cron_data.xml",
+        "report/collection_statement_report.xml",
+        "views/collection_portal_link_views.xml",
+        "views/collection_promise_views.xml",
+        "views/collection_case_views.xml",
+        "views/collection_policy_views.xml",
+        "views/res_partner_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/portal_templates.xml",
+    ],
+    "demo": [
+        "demo/collections_portal_demo.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "collections_portal/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
 }

@@ -1,0 +1,160 @@
+from datetime import timedelta
+
+from odoo import _, fields, models
+
+# (key, label, lowest days late, highest days late); None: no bound.
+AGING_BUCKETS = [
+    ("not_due", "Not due", None, 0),
+    ("1_30", "1-30", 1, 30),
+    ("31_60", "31-60", 31, 60),
+    ("61_90", "61-90", 61, 90),
+    ("91_120", "91-120", 91, 120),
+    ("over_120", "Over 120", 121, None),
+]
+SETTLED_PAYMENT_STATES = ("paid", "in_payment", "reversed", "blocked", "invoicing_legacy")
+RECENT_PAYMENT_DAYS = 180
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    collection_portal_link_ids = fields.One2many(
+        "collection.portal.link", "partner_id", string="Collections Page Links"
+    )
+    collection_portal_link_count = fields.Integer(
+        compute="_compute_collection_portal_link_count", string="Collections Links",
+        groups="collections_management.collections_management_group_collector",
+    )
+
+    def _compute_collection_portal_link_count(self):
+        counts = dict(self.env["collection.portal.link"].sudo()._read_group(
+            [("partner_id", "in", self.ids)], ["partner_id"], ["__count"],
+        ))
+        for partner in self:
+            partner.collection_portal_link_count = counts.get(partner, 0)
+
+    def action_collection_portal_link(self):
+        """Issue (or reuse) the link to this customer's collections page and show its links."""
+        self.ensure_one()
+        self.env["collection.portal.link"]._get_link(self, self.env.company)
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Collections Page Links"),
+            "res_model": "collection.portal.link",
+            "view_mode": "list,form",
+            "domain": [("partner_id", "=", self.id)],
+            "context": {"default_partner_id": self.id},
+        }
+
+    # ------------------------------------------------------------------
+    # What the customer owes: the collections page and the statement
+    # ------------------------------------------------------------------
+
+    def _collection_open_lines(self, company):
+        """Open receivable instalments of this commercial entity in ``company`` (sudo)."""
+        self.ensure_one()
+        return self.env["account.move.line"].sudo().search([
+            ("company_id", "=", company.id),
+            ("move_id.commercial_partner_id", "=", self.commercial_partner_id.id),
+            ("display_type", "=", "payment_term"),
+            ("parent_state", "=", "posted"),
+            ("account_id.account_type", "=", "asset_receivable"),
+            ("reconciled", "=", False),
+            ("amount_residual", "!=", 0.0),
+        ], order="date_maturity, id")
+
+    def _collection_summary(self, company, today=None):
+        """Everything the collections page and the statement of account show, computed from
+        Odoo's receivable lines and reconciliation (sudo, for this commercial entity only)."""
+        self.ensure_one()
+        partner = self.commercial_partner_id.sudo().with_company(company)
+        today = today or fields.Date.context_today(self)
+        lines = partner._collection_open_lines(company)
+        promises = self.env["collection.promise"].sudo().search([
+            ("partner_id", "=", partner.id), ("company_id", "=", company.id),
+            ("state", "in", ("open", "proposed")),
+        ], order="date, id")
+        disputes = self.env["collection.dispute"].sudo().search([
+            ("partner_id", "=", partner.id), ("company_id", "=", company.id), ("state", "=", "open"),
+        ])
+        promised_lines = promises.filtered(lambda p: p.state == "open").line_ids
+        disputed_lines = disputes.line_ids
+
+        totals = {}
+        invoices = {}
+        for line in lines:
+            currency = line.currency_id
+            residual = line.amount_residual_currency
+            days_late = (today - line.date_maturity).days if line.date_maturity else 0
+            bucket = next(
+                key for key, __, low, high in AGING_BUCKETS
+                if (low is None or days_late >= low) and (high is None or days_late <= high)
+            )
+            total = totals.setdefault(currency, {
+                "currency": currency, "due": 0.0, "overdue": 0.0, "overdue_company": 0.0,
+                "aging": dict.fromkeys((key for key, *__ in AGING_BUCKETS), 0.0),
+                "overdue_invoice_ids": [],
+            })
+            total["due"] += residual
+            total["aging"][bucket] += residual
+            if days_late > 0:
+                total["overdue"] += residual
+                total["overdue_company"] += line.amount_residual
+            move = line.move_id
+            invoice = invoices.setdefault(move, {
+                "move": move, "currency": currency, "lines": [], "residual": 0.0, "overdue": 0.0,
+                "days_late": 0, "promised": False, "disputed": False,
+                "payable": move.move_type == "out_invoice" and move.payment_state not in SETTLED_PAYMENT_STATES,
+            })
+            invoice["lines"].append({
+                "line": line, "date_maturity": line.date_maturity, "days_late": max(days_late, 0),
+                "residual": residual, "promised": line in promised_lines, "disputed": line in disputed_lines,
+            })
+            invoice["residual"] += residual
+            if days_late > 0:
+                invoice["overdue"] += residual
+                invoice["days_late"] = max(invoice["days_late"], days_late)
+            invoice["promised"] |= line in promised_lines
+            invoice["disputed"] |= line in disputed_lines
+        for invoice in invoices.values():
+            invoice["payable"] = invoice["payable"] and invoice["residual"] > 0
+            if invoice["payable"] and invoice["overdue"] > 0 and not invoice["disputed"]:
+                totals[invoice["currency"]]["overdue_invoice_ids"].append(invoice["move"].id)
+            if len(invoice["lines"]) > 1:
+                for index, line_data in enumerate(invoice["lines"], start=1):
+                    line_data["instalment"] = f"{index}/{len(invoice['lines'])}"
+        payments = self.env["account.payment"].sudo().search([
+            ("partner_id", "=", partner.id),
+            ("company_id", "=", company.id),
+            ("payment_type", "=", "inbound"),
+            ("state", "in", ("in_process", "paid")),
+            ("date", ">=", today - timedelta(days=RECENT_PAYMENT_DAYS)),
+        ], order="date desc, id desc", limit=20)
+        overdue_lines = lines.filtered(lambda line: line.date_maturity and line.date_maturity < today)
+        return {
+            "partner": partner,
+            "company": company,
+            "today": today,
+            "lines": lines,
+            "overdue_lines": overdue_lines,
+            "overdue_company": sum(overdue_lines.mapped("amount_residual")),
+            "due_company": sum(lines.mapped("amount_residual")),
+            "totals": sorted(totals.values(), key=lambda total: total["currency"].name),
+            "invoices": sorted(invoices.values(), key=lambda inv: (inv["lines"][0]["date_maturity"], inv["move"].id)),
+            "buckets": [(key, label) for key, label, __, __ in AGING_BUCKETS],
+            "promises": promises,
+            "disputes": disputes,
+            "payments": payments,
+        }
+
+    def _collection_statement_values(self):
+        """Values of the statement of account of this customer in the current company."""
+        self.ensure_one()
+        return self._collection_summary(self.env.company)
+
+    def _collection_bucket_label(self, key):
+        labels = {
+            "not_due": _("Not due"), "1_30": _("1-30 days"), "31_60": _("31-60 days"),
+            "61_90": _("61-90 days"), "91_120": _("91-120 days"), "over_120": _("Over 120 days"),
+        }
+        return labels[key]

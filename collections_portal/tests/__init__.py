@@ -1,0 +1,1 @@
+from . import test_portal_forms, test_portal_link, test_portal_page, test_portal_payment, test_portal_tour
