@@ -6,7 +6,7 @@ DB_USER ?=
 TEST_DB ?= collections_test
 DEMO_DB ?= collections_demo
 HTTP_PORT ?= 8069
-MODULES ?= collections_management,collections_whatsapp,collections_portal
+MODULES ?= collections_management,collections_whatsapp,collections_portal,payment_demo
 ADDONS := collections_management collections_whatsapp collections_portal
 
 DB_ARGS := $(if $(DB_HOST),--db_host=$(DB_HOST)) $(if $(DB_PORT),--db_port=$(DB_PORT)) $(if $(DB_USER),--db_user=$(DB_USER))
