@@ -25,7 +25,7 @@ class TestCallLog(CaseworkCommon):
     def _log(self, outcome, **values):
         """Log a call as the collector, through the form the collector fills in."""
         action = self.case.with_user(self.collector_1).action_log_contact()
-        wizard_form = Form(self.env[action["res_model"]].with_user(self.collector_1).with_context(action["context"]))
+        wizard_form = Form(self.env[action["res_model"]].with_user(self.collector_1).with_context(**action["context"]))
         wizard_form.outcome = outcome
         for name, value in values.items():
             setattr(wizard_form, name, value)
