@@ -32,8 +32,15 @@ class CollectionsPortal(PortalAccount):
     # ------------------------------------------------------------------
 
     def _collection_link(self, token):
-        """The valid link of ``token`` (sudo), or an empty recordset."""
-        return request.env["collection.portal.link"]._get_by_token(token)
+        """The valid link of ``token`` (sudo), or an empty recordset. A visitor who did not choose
+        a language sees the page in the language of the contact the link was given to."""
+        link = request.env["collection.portal.link"]._get_by_token(token)
+        if link and request.env.user._is_public() and not request.httprequest.cookies.get("frontend_lang"):
+            lang = link.partner_id.lang or link.commercial_partner_id.lang
+            if lang and request.env["res.lang"]._lang_get(lang):
+                request.update_context(lang=lang)
+                link = link.with_context(lang=lang)
+        return link
 
     def _collection_invalid_link(self):
         return request.render("collections_portal.portal_collections_invalid_link", {}, status=404)

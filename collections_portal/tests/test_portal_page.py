@@ -68,6 +68,15 @@ class TestPortalPage(CollectionsPortalCommon, HttpCase):
         response = self.url_open(self.path, cookies={"frontend_lang": "es_ES"})
         self.assertIn("Pagar las facturas seleccionadas", response.text)
 
+    def test_link_opens_in_the_contacts_language(self):
+        self.env["res.lang"]._activate_lang("es_ES")
+        self.env["ir.module.module"]._load_module_terms(["collections_portal"], ["es_ES"], overwrite=True)
+        self.customer.lang = "es_ES"
+        self.assertIn("Pagar todo lo vencido", self.url_open(self.path).text)
+        # A visitor who chose a language keeps it.
+        english = self.url_open(self.path, cookies={"frontend_lang": "en_US"})
+        self.assertIn("Pay everything overdue", english.text)
+
     def test_portal_user_reaches_the_page_from_my_account(self):
         user = new_test_user(
             self.env(su=True), login="abarrotes", groups="base.group_portal", partner_id=self.customer.id,
