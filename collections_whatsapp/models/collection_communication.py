@@ -244,17 +244,22 @@ class CollectionCommunication(models.Model):
         now = fields.Datetime.now()
         author = self.env.user.partner_id
         note = self.env.ref("mail.mt_note").id
-        messages = self.env["mail.message"].sudo().create([{
+        # Computed once for the batch: mail.message would otherwise search for each message.
+        partners = self.env["res.partner"].browse({c.partner_id.id for c, __, __ in successes})
+        email_from = author.email_formatted
+        reply_to = partners.sudo()._notify_get_reply_to(default=email_from, author_id=author.id)
+        self.env["mail.message"].sudo().create([{
             "model": "res.partner",
             "res_id": communication.partner_id.id,
             "message_type": "comment",
             "subtype_id": note,
             "author_id": author.id,
-            "body": Markup("<p><b>%s</b></p>%s") % (_("WhatsApp to %s", communication.whatsapp_number),
+            "email_from": email_from,
+            "reply_to": reply_to.get(communication.partner_id.id) or email_from,
+            "body": Markup("<p><b>%s</b></p>%s") % (self.env._("WhatsApp to %s", communication.whatsapp_number),
                                                      plaintext2html(body)),
             "collection_communication_id": communication.id,
         } for communication, __, body in successes])
-        del messages
         for communication, message_id, body in successes:
             communication.write({
                 "state": "sent",

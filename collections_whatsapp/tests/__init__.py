@@ -1,1 +1,7 @@
-from . import test_whatsapp_send
+from . import (
+    test_whatsapp_mass_send,
+    test_whatsapp_phone,
+    test_whatsapp_send,
+    test_whatsapp_template,
+    test_whatsapp_webhook,
+)
