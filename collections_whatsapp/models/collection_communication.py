@@ -31,11 +31,11 @@ class CollectionCommunication(models.Model):
     whatsapp_text = fields.Text(string="WhatsApp Text", help="Free text sent instead of a template (replies).")
     whatsapp_error_code = fields.Integer(string="Meta Error Code", readonly=True)
     whatsapp_error_title = fields.Char(string="Meta Error", readonly=True)
-    whatsapp_sent_date = fields.Datetime(readonly=True)
-    whatsapp_delivered_date = fields.Datetime(readonly=True)
-    whatsapp_read_date = fields.Datetime(readonly=True)
+    whatsapp_sent_date = fields.Datetime(string="Sent to Meta On", readonly=True)
+    whatsapp_delivered_date = fields.Datetime(string="Delivered On", readonly=True)
+    whatsapp_read_date = fields.Datetime(string="Read On", readonly=True)
     whatsapp_sending = fields.Boolean(
-        readonly=True, copy=False,
+        string="Being Sent", readonly=True, copy=False,
         help="Technical: set while the queue hands the message to Meta; left set only by a crash.",
     )
 

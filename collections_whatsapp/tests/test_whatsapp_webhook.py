@@ -252,3 +252,13 @@ class TestWhatsappWebhook(WhatsappCommon, HttpCase):
         self.assertEqual(request["body"]["type"], "template")
         texts = [p["text"] for p in request["body"]["template"]["components"][0]["parameters"]]
         self.assertIn("800.00", texts[1])
+
+    def test_opt_out_confirmation_in_the_customer_language(self):
+        self.env["res.lang"]._activate_lang("es_MX")
+        self.env["ir.module.module"]._load_module_terms(["collections_whatsapp"], ["es_MX"], overwrite=True)
+        self.customer.lang = "es_MX"
+        self._inbound("STOP")
+        self._send_queue()
+        [request] = self.fake.message_sends()
+        self.assertIn("Ya no recibirá recordatorios de pago", request["body"]["text"]["body"])
+        self.assertIn("ALTA", request["body"]["text"]["body"])
