@@ -431,7 +431,9 @@ class CollectionCase(models.Model):
         queries per batch of customers, none per customer."""
         if not partner_levels:
             return
-        Case = self.sudo().with_company(run.company_id)
+        # The engine's own updates are not tracked one message per case: the communications and
+        # the level on the case already say what happened, and tracking would cost queries per case.
+        Case = self.sudo().with_company(run.company_id).with_context(tracking_disable=True)
         cases = Case.search([
             ("partner_id", "in", list(partner_levels)), ("company_id", "=", run.company_id.id),
         ])
@@ -477,10 +479,15 @@ class CollectionCase(models.Model):
             cases.write({"user_id": manager.id})
         if not escalated:
             return
+        self.browse([case.id for case in escalated])._message_log_batch(bodies={
+            case.id: escape(_("Escalated at level %(level)s.", level=level.name))
+            for case, level in escalated.items()
+        })
         todo = self.env.ref("mail.mail_activity_data_todo")
         model_id = self.env["ir.model"]._get_id(self._name)
         today = fields.Date.context_today(self)
-        self.env["mail.activity"].sudo().create([{
+        # Tasks show in their owner's activities; no e-mail per task from a batch of the engine.
+        self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create([{
             "res_model_id": model_id,
             "res_id": case.id,
             "activity_type_id": todo.id,

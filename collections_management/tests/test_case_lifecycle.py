@@ -221,6 +221,7 @@ class TestEscalation(CaseworkCommon):
         task = self._activities(case, self.manager).filtered(lambda a: "Escalated" in (a.summary or ""))
         self.assertEqual(len(task), 1)
         self.assertIn(self.level_second.name, task.summary)
+        self.assertIn("Escalated at level Second reminder", case.message_ids[:1].body)
         # The same level reached again does not escalate twice.
         self._run(date=self.today + timedelta(days=1))
         self.assertEqual(len(self._activities(case).filtered(lambda a: "Escalated" in (a.summary or ""))), 1)
@@ -277,3 +278,31 @@ class TestCaseViews(CaseworkCommon):
         })
         self.assertEqual(data[0]["amount_overdue"], 100.0)
         self.assertEqual(len(data[0]["overdue_line_ids"]), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestCaseBatching(CaseworkCommon):
+    def _count_update_queries(self, size, offset):
+        customers = self.env["res.partner"].create([
+            {"name": f"Lote {offset + index}", "is_company": True} for index in range(size)
+        ])
+        for customer in customers:
+            self._invoice(customer, 100.0, days_late=20)
+        run = self.env["collection.run"].create({"company_id": self.company.id})
+        self.env.flush_all()
+        before = self.env.cr.sql_log_count
+        self.env["collection.case"]._collection_update_from_run(
+            run, dict.fromkeys(customers.ids, self.level_second)
+        )
+        self.env.flush_all()
+        return self.env.cr.sql_log_count - before
+
+    def test_opening_cases_costs_the_same_queries_for_3_or_12_customers(self):
+        self._team("Everyone", self.collector_1 | self.collector_2, method="open_cases")
+        self.level_second.write({"case_stage_id": self.stage_escalated.id, "assign_to_manager": True})
+        self._count_update_queries(2, 200)  # warm the caches (stages, references, models)
+        self.assertEqual(self._count_update_queries(3, 0), self._count_update_queries(12, 100))
+        cases = self.env["collection.case"].search([("partner_id.name", "like", "Lote ")])
+        self.assertEqual(len(cases), 17)
+        self.assertEqual(cases.stage_id, self.stage_escalated)
+        self.assertEqual(cases.user_id, self.manager)
