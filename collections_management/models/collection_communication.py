@@ -328,6 +328,8 @@ class CollectionCommunication(models.Model):
                 unreachable[_("%s has no phone number.", recipient.display_name)] |= communication
             elif not number:
                 unreachable[_("The phone number %s is not valid.", recipient.phone)] |= communication
+            elif recipient.collection_phone_wrong:
+                unreachable[_("The phone number %s was reported as wrong.", recipient.phone)] |= communication
             elif recipient.phone_blacklisted:
                 unreachable[_("The phone number %s is blacklisted.", number)] |= communication
             elif not communication.level_id.sms_template_id:

@@ -279,6 +279,15 @@ class TestDunningChannels(CollectionsCommon):
         self.assertTrue(self._communications(channel="call").activity_ids)
         self.assertEqual(self._communications(channel="email").state, "queued", "the e-mail still goes")
 
+    def test_phone_reported_wrong_is_not_texted(self):
+        self.customer.collection_phone_wrong = True
+        self._invoice(self.customer, 300.0, days_late=16)
+        self._run()
+        sms_communication = self._communications(channel="sms")
+        self.assertEqual(sms_communication.state, "failed")
+        self.assertIn("reported as wrong", sms_communication.failure_reason)
+        self.assertFalse(self.env["sms.sms"].search([("partner_id", "=", self.customer.id)]))
+
     def test_missing_email_falls_back_to_sms(self):
         self.level_first.fallback = "sms"
         self.customer.email = False
