@@ -24,6 +24,8 @@
         "views/collection_level_views.xml",
         "views/collection_run_views.xml",
         "views/collection_communication_views.xml",
+        "report/collection_aging_report_views.xml",
+        "wizard/collection_aging_export_views.xml",
         "wizard/collection_case_reassign_views.xml",
         "wizard/collection_log_contact_views.xml",
         "views/collection_case_views.xml",

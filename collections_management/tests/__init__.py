@@ -1,4 +1,5 @@
 from . import (
+    test_aging_report,
     test_case_call_log,
     test_case_lifecycle,
     test_dispute,
