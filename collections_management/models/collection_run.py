@@ -7,7 +7,7 @@ import pytz
 
 from odoo import _, api, fields, models, modules
 from odoo.exceptions import UserError
-from odoo.tools import SQL, split_every
+from odoo.tools import SQL, format_date, split_every
 
 from .collection_communication import CONTACT_STATES
 
@@ -286,7 +286,7 @@ class CollectionRun(models.Model):
         local = self._local_now()
         if local.weekday() not in policy._allowed_weekdays():
             return _("%(policy)s does not contact customers on %(day)s.",
-                     policy=policy.name, day=local.strftime("%A"))
+                     policy=policy.name, day=format_date(self.env, local.date(), date_format="EEEE"))
         if self.run_type != "dry_run":
             hour = local.hour + local.minute / 60.0
             if not policy.contact_hour_from <= hour < policy.contact_hour_to:

@@ -12,7 +12,7 @@ class CollectionAgingExport(models.TransientModel):
 
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
     user_id = fields.Many2one("res.users", string="Collector", help="Only the customers of this collector.")
-    overdue_only = fields.Boolean(string="Overdue Only", default=True)
+    overdue_only = fields.Boolean(default=True)
     xlsx_file = fields.Binary(string="Excel File", readonly=True, attachment=False)
     xlsx_filename = fields.Char(readonly=True)
 
