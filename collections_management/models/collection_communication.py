@@ -182,6 +182,15 @@ class CollectionCommunication(models.Model):
         if fallback:
             self._fallback()
 
+    def _mark_failed_by_reason(self, communications_by_reason):
+        """Mark failed {reason: communications}, then fall back for all of them at once."""
+        failed = self.browse()
+        for reason, communications in communications_by_reason.items():
+            communications._mark_failed(reason, fallback=False)
+            failed |= communications
+        failed._fallback()
+        return failed
+
     def _fallback(self):
         """Replace communications that could not reach the customer by the level's fallback:
         another channel, or a task for the collector. A fallback never falls back again."""
@@ -231,10 +240,7 @@ class CollectionCommunication(models.Model):
                 unreachable[_("The e-mail address %s is blacklisted.", email)] |= communication
             elif not communication.level_id.mail_template_id:
                 unreachable[_("The level has no e-mail template.")] |= communication
-        failed = self.browse()
-        for reason, communications in unreachable.items():
-            communications._mark_failed(reason)
-            failed |= communications
+        failed = self._mark_failed_by_reason(unreachable)
         to_send = self - failed
         for template, communications in to_send.grouped(lambda c: c.level_id.mail_template_id).items():
             communications._send_email_with_template(template)
@@ -336,10 +342,7 @@ class CollectionCommunication(models.Model):
                 unreachable[_("The level has no SMS template.")] |= communication
             else:
                 numbers[communication.id] = number
-        failed = self.browse()
-        for reason, communications in unreachable.items():
-            communications._mark_failed(reason)
-            failed |= communications
+        failed = self._mark_failed_by_reason(unreachable)
         to_send = self - failed
         for template, communications in to_send.grouped(lambda c: c.level_id.sms_template_id).items():
             bodies = template._render_field("body", communications.ids, compute_lang=True)
@@ -366,9 +369,14 @@ class CollectionCommunication(models.Model):
 
     def _send_letter(self):
         """Letters wait in the queue until someone prints them (see action_print_letters)."""
-        no_address = self.filtered(lambda c: not (c.recipient_id.street and c.recipient_id.city))
-        no_address._mark_failed(_("The customer has no postal address to send a letter to."))
-        (self - no_address).write({"state": "queued"})
+        failed = self._mark_failed_by_reason({
+            _("The customer asked not to receive reminders by letter."):
+                self.filtered(lambda c: c.partner_id.collection_optout_letter),
+            _("The customer has no postal address to send a letter to."):
+                self.filtered(lambda c: not c.partner_id.collection_optout_letter
+                              and not (c.recipient_id.street and c.recipient_id.city)),
+        })
+        (self - failed).write({"state": "queued"})
 
     def action_print_letters(self):
         letters = self.filtered(lambda c: c.channel == "letter" and c.state in ("queued", "done"))
@@ -416,7 +424,8 @@ class CollectionCommunication(models.Model):
                 "date_deadline": fields.Date.context_today(self),
                 "collection_communication_id": communication.id,
             })
-        self.env["mail.activity"].sudo().create(activities)
+        # Collectors find their tasks in their activities; no e-mail per task in a run of thousands.
+        self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(activities)
         self.write({"state": "queued"})
 
     # ------------------------------------------------------------------

@@ -76,10 +76,27 @@ class CollectionRun(models.Model):
     @api.model
     def _cron_run(self):
         """Scheduled run: one run per company that has a collection policy."""
+        self.search([
+            ("state", "=", "running"),
+            ("started_at", "<", fields.Datetime.now() - timedelta(hours=6)),
+        ]).write({
+            "state": "failed",
+            "log": _("Interrupted: the process running it stopped. The next run carried on."),
+        })
         companies = self.env["collection.policy"].search([]).company_id
         for company in companies:
-            run = self.with_company(company).create({"company_id": company.id, "run_type": "scheduled"})
+            run = self.with_company(company).create({
+                "company_id": company.id,
+                "run_type": "scheduled",
+                "date": self._company_today(company),
+            })
             run._execute()
+
+    @api.model
+    def _company_today(self, company):
+        """Today in the company's time zone (the scheduler itself runs in UTC)."""
+        tz = pytz.timezone(company.partner_id.tz or "UTC")
+        return pytz.utc.localize(fields.Datetime.now()).astimezone(tz).date()
 
     def action_execute(self):
         for run in self:
@@ -120,6 +137,8 @@ class CollectionRun(models.Model):
         second run of the same company stops at once instead of contacting anybody twice. Each
         batch is committed on its own: a run that dies half-way keeps what it sent, and the
         next run finds those instalments already at their level and sends nothing twice.
+        A batch that fails is replayed customer by customer: the faulty customer is logged and
+        skipped, the others are reminded.
         """
         self.ensure_one()
         dry_run = self.run_type == "dry_run"
@@ -136,20 +155,7 @@ class CollectionRun(models.Model):
             self._commit()
             partner_ids = self._get_candidate_partner_ids()
             for batch in split_every(batch_size, partner_ids):
-                try:
-                    with self.env.cr.savepoint():
-                        self._process_batch(list(batch))
-                except Exception as error:  # noqa: BLE001 - a batch failure must not kill the run log
-                    _logger.exception("Collection run %s: batch failed", self.id)
-                    self.write({
-                        "state": "failed",
-                        "error_count": self.error_count + 1,
-                        "log": (self.log or "") + _("Batch failed, run stopped: %s\n", error),
-                        "ended_at": fields.Datetime.now(),
-                        "duration": time.monotonic() - start,
-                    })
-                    self._commit()
-                    return
+                self._process_batch_safely(list(batch))
                 self.duration = time.monotonic() - start
                 if not self._commit(len(batch)):
                     # Out of time: stop cleanly; the next scheduled run continues where this
@@ -164,9 +170,40 @@ class CollectionRun(models.Model):
                 "duration": time.monotonic() - start,
             })
             self._commit()
+        except Exception as error:
+            _logger.exception("Collection run %s failed", self.id)
+            if self._auto_commit():
+                self.env.cr.rollback()
+            self.write({
+                "state": "failed",
+                "ended_at": fields.Datetime.now(),
+                "duration": time.monotonic() - start,
+                "log": (self.log or "") + _("The run stopped: %s\n", error),
+            })
+            self._commit()
         finally:
             if not dry_run:
                 self._release_lock()
+
+    def _process_batch_safely(self, partner_ids):
+        try:
+            with self.env.cr.savepoint():
+                self._process_batch(partner_ids)
+            return
+        except Exception:  # noqa: BLE001 - replayed customer by customer below
+            _logger.warning("Collection run %s: batch failed, replaying it customer by customer", self.id)
+        for partner_id in partner_ids:
+            try:
+                with self.env.cr.savepoint():
+                    self._process_batch([partner_id])
+            except Exception as error:  # noqa: BLE001 - logged on the run, the run goes on
+                partner = self.env["res.partner"].browse(partner_id)
+                _logger.warning("Collection run %s: customer %s skipped: %s", self.id, partner_id, error)
+                self.write({
+                    "error_count": self.error_count + 1,
+                    "log": (self.log or "") + _("%(customer)s skipped: %(error)s\n",
+                                                customer=partner.display_name, error=error),
+                })
 
     def _acquire_lock(self):
         """Per-company advisory lock. The scheduler commits batch by batch, so it holds a session
@@ -360,8 +397,6 @@ class CollectionRun(models.Model):
             line_ids = [line_id for line_id, __, __ in covered]
             recipient = recipients.get(partner.id, partner)
             for channel in best._get_channels():
-                if channel == "letter" and partner.collection_optout_letter:
-                    continue
                 communication_values.append({
                     "subject": best.name,
                     "date": now,

@@ -471,14 +471,18 @@ class TestDunningRuns(CollectionsCommon):
         self.assertIn("in progress", run.log)
         self.assertFalse(self._communications())
 
-    def test_crash_half_way_then_resume_sends_nothing_twice(self):
+    def _four_customers(self):
         customers = self.env["res.partner"].create([
             {"name": f"Customer {i}", "email": f"c{i}@example.com", "is_company": True} for i in range(4)
         ])
         for customer in customers:
             self._invoice(customer, 100.0, days_late=8)
-        crashing = customers.sorted("id")[2]
-        # The database refuses the reminder of the third customer: the run stops in its batch.
+        return customers.sorted("id")
+
+    def test_database_error_for_one_customer_skips_only_that_customer(self):
+        customers = self._four_customers()
+        crashing = customers[2]
+        # The database refuses the reminder of the third customer, in the middle of a batch.
         self.env.cr.execute(SQL("""
             CREATE FUNCTION collection_test_crash() RETURNS trigger AS $$
             BEGIN RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql;
@@ -487,16 +491,47 @@ class TestDunningRuns(CollectionsCommon):
         """, crashing.id))
         run = self.env["collection.run"].create({"company_id": self.company.id})
         run._execute(batch_size=2)
-        self.assertEqual(run.state, "failed")
+        self.assertRecordValues(run, [{"state": "done", "error_count": 1, "reminded_count": 3}])
         self.assertIn("disk full", run.log)
+        self.assertIn(crashing.name, run.log)
         sent = self.env["collection.communication"].search([("partner_id", "in", customers.ids)])
-        self.assertEqual(sent.partner_id, customers.sorted("id")[:2], "the first batch was kept")
+        self.assertEqual(sent.partner_id, customers - crashing)
+        self.assertFalse(self._instalments(self.env["account.move"].search([
+            ("partner_id", "=", crashing.id)])).collection_level_id, "nothing recorded for the skipped one")
         self.env.cr.execute("DROP TRIGGER collection_test_crash ON collection_communication")
         resumed = self._run()
-        self.assertEqual(resumed.state, "done")
         everything = self.env["collection.communication"].search([("partner_id", "in", customers.ids)])
         self.assertEqual(len(everything), 4, "one reminder per customer, none twice")
-        self.assertEqual(everything.partner_id, customers)
+        self.assertEqual(resumed.communication_ids.partner_id, crashing)
+
+    def test_run_killed_after_its_first_batch_then_started_again_sends_nothing_twice(self):
+        customers = self._four_customers()
+        killed = self.env["collection.run"].create({"company_id": self.company.id})
+        killed.write({"state": "running"})
+        # What a run had committed when its worker died: its first batch.
+        killed._process_batch(customers[:2].ids)
+        self.assertEqual(killed.communication_ids.partner_id, customers[:2])
+        again = self._run()
+        self.assertEqual(again.communication_ids.partner_id, customers[2:])
+        everything = self.env["collection.communication"].search([("partner_id", "in", customers.ids)])
+        self.assertEqual(len(everything), 4)
+
+    def test_scheduler_closes_interrupted_runs(self):
+        stale = self.env["collection.run"].create({"company_id": self.company.id})
+        stale.write({"state": "running", "started_at": datetime.now() - timedelta(hours=7)})
+        self.env["collection.run"]._cron_run()
+        self.assertEqual(stale.state, "failed")
+        self.assertIn("Interrupted", stale.log)
+
+    def test_letter_opt_out_falls_back(self):
+        self.level_first.channel_letter = True
+        self.customer.collection_optout_letter = True
+        self._invoice(self.customer, 300.0, days_late=8)
+        self._run()
+        letter = self._communications(channel="letter")
+        self.assertEqual(letter.state, "failed")
+        self.assertIn("by letter", letter.failure_reason)
+        self.assertEqual(self._communications(channel="call").fallback_of_id, letter)
 
     def test_scheduled_run_covers_every_company(self):
         other = self.setup_other_company(name="Andes SpA")["company"]
