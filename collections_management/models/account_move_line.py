@@ -1,5 +1,9 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.fields import Domain
 from odoo.tools import SQL
+
+# Payment states of an invoice that count as settled: nothing left to collect.
+SETTLED_PAYMENT_STATES = ("paid", "in_payment", "reversed")
 
 
 class AccountMoveLine(models.Model):
@@ -14,6 +18,19 @@ class AccountMoveLine(models.Model):
     )
     collection_level_date = fields.Date(string="Last Reminder", copy=False)
     collection_excluded = fields.Boolean(string="Excluded from Collections", copy=False)
+
+    @api.model
+    def _collection_open_domain(self):
+        """Open receivable instalments: what collections may speak about. The one definition of
+        it in the suite (the engine's SQL applies the same conditions)."""
+        return Domain([
+            ("display_type", "=", "payment_term"),
+            ("parent_state", "=", "posted"),
+            ("account_id.account_type", "=", "asset_receivable"),
+            ("reconciled", "=", False),
+            ("amount_residual", ">", 0),
+            ("move_id.payment_state", "not in", SETTLED_PAYMENT_STATES),
+        ])
 
     def _collection_not_paused_sql(self, alias):
         """SQL condition true for instalments dunning may remind: not under an open dispute and

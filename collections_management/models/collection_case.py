@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from markupsafe import Markup, escape
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, modules
 from odoo.fields import Domain
 from odoo.tools import SQL, format_amount, split_every
 
@@ -145,10 +145,14 @@ class CollectionCase(models.Model):
         return stages.search([])
 
     def _get_new_stage(self):
-        return self.env["collection.case.stage"].search([("is_closed", "=", False)], limit=1)
+        return self.env["collection.case.stage"].search(
+            [("is_closed", "=", False), ("company_id", "in", [False, *self.company_id.ids])], limit=1
+        )
 
     def _get_closed_stage(self):
-        return self.env["collection.case.stage"].search([("is_closed", "=", True)], limit=1)
+        return self.env["collection.case.stage"].search(
+            [("is_closed", "=", True), ("company_id", "in", [False, *self.company_id.ids])], limit=1
+        )
 
     def _stage(self, xmlid):
         return self.env.ref(f"collections_management.{xmlid}", raise_if_not_found=False) or \
@@ -180,13 +184,7 @@ class CollectionCase(models.Model):
         return Domain([
             ("partner_id", "in", self.partner_id.ids),
             ("company_id", "in", self.company_id.ids),
-            ("display_type", "=", "payment_term"),
-            ("parent_state", "=", "posted"),
-            ("account_id.account_type", "=", "asset_receivable"),
-            ("reconciled", "=", False),
-            ("amount_residual", ">", 0),
-            ("move_id.payment_state", "not in", ("paid", "in_payment", "reversed")),
-        ])
+        ]) & self.env["account.move.line"]._collection_open_domain()
 
     @api.depends(
         "partner_id", "company_id",
@@ -412,7 +410,7 @@ class CollectionCase(models.Model):
         """Daily: recompute open cases and closed cases with something not yet due, so cases
         reopen when an instalment falls overdue and priorities follow the days late."""
         cases = self.sudo().search(["|", ("is_closed", "=", False), ("amount_due", ">", 0)])
-        in_cron = bool(self.env.context.get("ir_cron_progress_id"))
+        in_cron = bool(self.env.context.get("ir_cron_progress_id")) and not modules.module.current_test
         for batch in split_every(batch_size, cases.ids):
             batch_cases = self.sudo().browse(batch)
             batch_cases._refresh_amounts()

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.fields import Domain
 from odoo.tools import SQL, float_compare
 
 PROMISE_CHANNELS = [
@@ -165,16 +166,11 @@ class CollectionPromise(models.Model):
         """Receivable instalments of the customer overdue today (the customer's whole overdue)."""
         self.ensure_one()
         today = fields.Date.context_today(self)
-        return self.env["account.move.line"].sudo().search([
+        return self.env["account.move.line"].sudo().search(Domain([
             ("partner_id", "=", self.partner_id.id),
             ("company_id", "=", self.company_id.id),
-            ("display_type", "=", "payment_term"),
-            ("parent_state", "=", "posted"),
-            ("account_id.account_type", "=", "asset_receivable"),
-            ("reconciled", "=", False),
-            ("amount_residual", ">", 0),
             ("date_maturity", "<", today),
-        ])
+        ]) & self.env["account.move.line"]._collection_open_domain())
 
     def _on_open(self):
         """A new promise moves its case to "Promise to pay" and is noted on it."""

@@ -71,6 +71,17 @@ class TestCollectionsSecurity(CollectionsCommon):
         self.assertEqual(contact.user_id, self.collector)
         self.assertEqual(env["collection.communication"].search([]), contact)
 
+    def test_collector_cannot_touch_payment_plans_of_other_customers(self):
+        plan_mine, plan_other = self.env["collection.promise"].create([{
+            "partner_id": partner.id, "company_id": self.company.id, "scope": "lines",
+            "line_ids": [(6, 0, self._instalments(invoice).ids)],
+            "plan_line_ids": [(0, 0, {"date": self.today, "amount": 100.0})],
+        } for partner, invoice in ((self.customer, self.invoice_mine), (self.customer_b, self.invoice_other))])
+        env = self.env(user=self.collector)
+        self.assertEqual(env["collection.promise.line"].search([]), plan_mine.plan_line_ids)
+        with self.assertRaises(AccessError):
+            env["collection.promise.line"].browse(plan_other.plan_line_ids.id).unlink()
+
     def test_manager_does_not_see_another_company(self):
         env = self.env(user=self.manager)
         self.assertEqual(env["collection.case"].search([]), self.case_mine | self.case_other)
