@@ -69,7 +69,7 @@ class CollectionsPortal(PortalAccount):
     def _collection_payment_partner(self, link):
         """Who pays: the logged-in user when they belong to the customer, else the link's contact."""
         user = request.env.user
-        if not user._is_public() and user.partner_id.commercial_partner_id == link.commercial_partner_id:
+        if link._portal_is_customer_user(user):
             return user.partner_id
         return link.partner_id
 
@@ -131,12 +131,13 @@ class CollectionsPortal(PortalAccount):
                 "currency": payment["currency"],
                 "amount_residual": payment["amount"],
                 "landing_route": f"{base_path}/confirmation",
-                "transaction_route": f"{base_path}/transaction/{payment['selection']}",
+                "transaction_route": f"{base_path}/transaction/{payment['selection']}/{payment['mode']}",
             },
             access_token=payment["access_token"],
         )
-        if request.env.user._is_public():
-            # Whoever holds the link does not see nor save the customer's payment tokens.
+        if not link._portal_is_customer_user(request.env.user):
+            # Whoever holds the link does not see nor save payment tokens: only the customer's
+            # own users do (the transaction route refuses the others too).
             payment_values["tokens_sudo"] = request.env["payment.token"].sudo()
             payment_values["show_tokenize_input_mapping"] = dict.fromkeys(
                 payment_values["show_tokenize_input_mapping"], False
@@ -152,23 +153,29 @@ class CollectionsPortal(PortalAccount):
             "no_breadcrumbs": request.env.user._is_public(),
         })
 
-    @http.route(
-        "/collections/<string:token>/transaction/<string:selection>", type="jsonrpc", auth="public", sitemap=False
-    )
-    def collections_transaction(self, token, selection, access_token=None, amount=None, **kwargs):
-        """Create the transaction of a payment prepared by ``collections_pay``: the invoices and the
-        amount must be exactly those signed by ``access_token``."""
+    @http.route([
+        "/collections/<string:token>/transaction/<string:selection>",
+        "/collections/<string:token>/transaction/<string:selection>/<string:mode>",
+    ], type="jsonrpc", auth="public", sitemap=False)
+    def collections_transaction(self, token, selection, mode=None, access_token=None, amount=None, **kwargs):
+        """Create the transaction of a payment prepared by ``collections_pay``: the invoices, the
+        amount and the mode must be exactly those signed by ``access_token``. Saved payment
+        methods are for the customer's own users only (see ``_portal_check_transaction``)."""
         link = self._collection_link(token)
         if not link:
             raise ValidationError(_("This link is not valid any more."))
-        try:
-            payment = link._portal_check_transaction(selection, amount, access_token)
-        except (AccessError, MissingError) as error:
-            raise ValidationError(_("The payment details were changed; please start again from your "
-                                    "collections page.")) from error
         self._validate_transaction_kwargs(kwargs)
         if kwargs.get("is_validation"):
             raise ValidationError(_("This page is for payments only."))
+        try:
+            payment = link._portal_check_transaction(
+                selection, amount, access_token, mode=mode, user=request.env.user,
+                flow=kwargs.get("flow"), tokenization_requested=kwargs.get("tokenization_requested"),
+            )
+        except (AccessError, MissingError) as error:
+            raise ValidationError(_("The payment details were changed; please start again from your "
+                                    "collections page.")) from error
+        kwargs["tokenization_requested"] = payment["tokenization_requested"]
         partner = self._collection_payment_partner(link)
         kwargs["landing_route"] = f"{link._get_portal_path()}/confirmation"
         transaction = self._create_transaction(

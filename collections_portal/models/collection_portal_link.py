@@ -6,6 +6,7 @@ from markupsafe import Markup
 
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.fields import Domain
 from odoo.tools import (
     consteq,
     float_repr,
@@ -18,6 +19,9 @@ from odoo.tools.mimetypes import guess_mimetype
 from .res_partner import SETTLED_PAYMENT_STATES
 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+ID_PATTERN = re.compile(r"[0-9]{1,10}")
+MAX_ID = 2**31 - 1
+PAYMENT_FLOWS = ("redirect", "direct", "token")
 MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024
 ALLOWED_MIMETYPES = {
     "application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", "text/plain",
@@ -209,25 +213,45 @@ class CollectionPortalLink(models.Model):
     def _portal_partner(self):
         return self.commercial_partner_id.with_company(self.company_id)
 
+    @api.model
+    def _portal_parse_id(self, value):
+        """A record id read from the request (an int, or a string of decimal digits), or None when
+        it is anything else: ids are positive and below 2**31 (PostgreSQL's integer), so no value
+        from outside ever reaches a query unchecked."""
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, str):
+            value = value.strip()
+            if not ID_PATTERN.fullmatch(value):
+                return None
+            value = int(value)
+        if not isinstance(value, int) or value <= 0 or value > MAX_ID:
+            return None
+        return value
+
     def _portal_parse_ids(self, values):
         """Invoice ids from a form value (a list, or a string of comma-separated ids). Anything
-        else than positive integers is refused."""
+        else than positive integers below 2**31 is refused."""
         if isinstance(values, str):
             values = [value for value in values.split(",") if value.strip()]
         if not isinstance(values, list | tuple) or len(values) > 500:
             raise UserError(_("The selection of invoices is not valid."))
         ids = []
         for value in values:
-            if isinstance(value, bool):
-                raise UserError(_("The selection of invoices is not valid."))
-            try:
-                number = int(str(value).strip())
-            except ValueError as error:
-                raise UserError(_("The selection of invoices is not valid.")) from error
-            if number <= 0 or number > 2**31 - 1:
+            number = self._portal_parse_id(value)
+            if number is None:
                 raise UserError(_("The selection of invoices is not valid."))
             ids.append(number)
         return list(dict.fromkeys(ids))
+
+    def _portal_is_customer_user(self, user):
+        """Whether ``user`` is a logged-in user of the link's customer. Only they may pay with the
+        customer's saved payment methods or save a new one; whoever else holds the link may not."""
+        self.ensure_one()
+        return bool(
+            user and not user._is_public()
+            and user.partner_id.commercial_partner_id == self.commercial_partner_id
+        )
 
     def _portal_summary(self):
         self.ensure_one()
@@ -300,13 +324,12 @@ class CollectionPortalLink(models.Model):
     @api.model
     def _portal_companies(self, partner):
         """Companies in which ``partner``'s commercial entity has open receivables (sudo)."""
-        groups = self.env["account.move.line"].sudo()._read_group([
-            ("move_id.commercial_partner_id", "=", partner.commercial_partner_id.id),
-            ("display_type", "=", "payment_term"),
-            ("parent_state", "=", "posted"),
-            ("account_id.account_type", "=", "asset_receivable"),
-            ("reconciled", "=", False),
-        ], ["company_id"])
+        Line = self.env["account.move.line"].sudo()
+        groups = Line._read_group(
+            Line._collection_open_domain()
+            & Domain("move_id.commercial_partner_id", "=", partner.commercial_partner_id.id),
+            ["company_id"],
+        )
         return self.env["res.company"].browse(sorted(company.id for company, in groups))
 
     @api.model
@@ -318,8 +341,9 @@ class CollectionPortalLink(models.Model):
         company = user.company_id
         if companies:
             company = companies[:1]
-            if company_id and str(company_id).isdigit() and int(company_id) in companies.ids:
-                company = companies.browse(int(company_id))
+            company_id = self._portal_parse_id(company_id)
+            if company_id in companies.ids:
+                company = companies.browse(company_id)
         return self._get_link(partner, company), companies or company
 
     @api.model
@@ -332,12 +356,9 @@ class CollectionPortalLink(models.Model):
             ("commercial_partner_id", "=", partner.id),
             ("move_type", "=", "out_invoice"),
             ("state", "=", "posted"),
-            ("payment_state", "not in", SETTLED_PAYMENT_STATES),
-            ("line_ids", "any", [
-                ("display_type", "=", "payment_term"),
-                ("reconciled", "=", False),
-                ("date_maturity", "<", fields.Date.context_today(self)),
-            ]),
+            ("line_ids", "any", self.env["account.move.line"]._collection_open_domain() & Domain(
+                "date_maturity", "<", fields.Date.context_today(self)
+            )),
         ])
 
     def _portal_promise_max_date(self, policy):
@@ -419,40 +440,59 @@ class CollectionPortalLink(models.Model):
             if not partial_allowed and currency.compare_amounts(amount, default) != 0:
                 raise UserError(_("Partial payments are not accepted online; please pay the full amount."))
         amount = currency.round(amount)
+        mode = "overdue" if mode == "overdue" else "selection"
         return {
             "invoices": invoices,
             "currency": currency,
             "total": total,
             "overdue": overdue,
             "amount": amount,
-            "mode": "overdue" if mode == "overdue" else "selection",
+            "mode": mode,
             "partial_allowed": partial_allowed,
             "selection": ",".join(str(invoice_id) for invoice_id in invoices.ids),
-            "access_token": self._portal_payment_token(invoices, amount, currency),
+            "access_token": self._portal_payment_token(invoices, amount, currency, mode),
         }
 
-    def _portal_payment_token(self, invoices, amount, currency):
-        """Sign what the customer is about to pay: the transaction route refuses anything else."""
+    def _portal_payment_token(self, invoices, amount, currency, mode="selection"):
+        """Sign what the customer is about to pay (invoices, amount, currency, and the mode the
+        amount was computed in): the transaction route refuses anything else."""
         self.ensure_one()
         return self._portal_sign(
             "collections_portal_payment", self.id, self.commercial_partner_id.id, *invoices.ids,
-            float_repr(amount, currency.decimal_places), currency.id,
+            float_repr(amount, currency.decimal_places), currency.id, mode,
         )
 
     def _portal_sign(self, scope, *values):
         return hmac_tool(self.env(su=True), scope, "|".join(str(value) for value in values))
 
-    def _portal_check_transaction(self, selection, amount, access_token):
+    def _portal_check_transaction(self, selection, amount, access_token, mode=None, user=None, flow=None,
+                                  tokenization_requested=False):
         """Values of a transaction for ``selection`` (comma-separated invoice ids) of ``amount``
-        signed by ``access_token``. A tampered amount, invoice list or token raises ValidationError."""
+        in ``mode`` signed by ``access_token``, made by ``user`` with the payment ``flow``. A
+        tampered amount, invoice list, mode or token raises ValidationError.
+
+        Saved payment methods belong to the customer: only a logged-in user of the customer may
+        pay with one (``flow`` ``token``) or save one; whoever else holds the link may not. The
+        returned ``tokenization_requested`` is what the transaction may ask for."""
         self.ensure_one()
+        if flow not in PAYMENT_FLOWS:
+            raise ValidationError(_("The payment method is not valid."))
+        customer_user = self._portal_is_customer_user(user)
+        if flow == "token" and not customer_user:
+            raise ValidationError(_(
+                "Saved payment methods can only be used when signed in to the customer's own "
+                "account; please enter the payment details."
+            ))
         if not isinstance(amount, int | float) or isinstance(amount, bool):
             raise ValidationError(_("The amount to pay is not valid."))
-        values = self._portal_payment_values(selection, amount=amount)
-        expected = self._portal_payment_token(values["invoices"], values["amount"], values["currency"])
+        values = self._portal_payment_values(selection, amount=amount, mode=mode)
+        expected = self._portal_payment_token(
+            values["invoices"], values["amount"], values["currency"], values["mode"]
+        )
         if not isinstance(access_token, str) or not consteq(access_token, expected):
             raise ValidationError(_("The payment details were changed; please start again from your "
                                     "collections page."))
+        values["tokenization_requested"] = bool(tokenization_requested) and customer_user
         return values
 
     def _portal_transaction_token(self, transaction):
@@ -462,9 +502,8 @@ class CollectionPortalLink(models.Model):
     def _portal_get_transaction(self, tx_id, tx_token):
         """The transaction of this link with id ``tx_id`` signed by ``tx_token``, or nothing."""
         self.ensure_one()
-        try:
-            tx_id = int(tx_id)
-        except (TypeError, ValueError):
+        tx_id = self._portal_parse_id(tx_id)
+        if tx_id is None:
             return self.env["payment.transaction"]
         transaction = self.env["payment.transaction"].sudo().browse(tx_id).exists()
         if (
@@ -674,8 +713,8 @@ class CollectionPortalLink(models.Model):
             reason = reasons.filtered(lambda r: r.id in reason_ids)
             if len(reason_ids) != 1 or not reason:
                 raise UserError(_("Choose the reason of the dispute."))
-        lines = invoice.line_ids.filtered(
-            lambda line: line.display_type == "payment_term" and not line.reconciled
+        lines = self.env["account.move.line"].sudo().search(
+            self.env["account.move.line"]._collection_open_domain() & Domain("move_id", "=", invoice.id)
         )
         if not lines:
             raise UserError(_("Invoice %s is paid: there is nothing to dispute.", invoice.name))

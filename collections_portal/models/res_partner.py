@@ -1,6 +1,11 @@
 from datetime import timedelta
 
 from odoo import _, fields, models
+from odoo.fields import Domain
+
+# Settled invoices (paid, in payment, reversed) and open instalments are collections_management's
+# definitions (``account.move.line._collection_open_domain``): the page shows what the engine reminds.
+from odoo.addons.collections_management.models.account_move_line import SETTLED_PAYMENT_STATES
 
 # (key, label, lowest days late, highest days late); None: no bound.
 AGING_BUCKETS = [
@@ -11,7 +16,6 @@ AGING_BUCKETS = [
     ("91_120", "91-120", 91, 120),
     ("over_120", "Over 120", 121, None),
 ]
-SETTLED_PAYMENT_STATES = ("paid", "in_payment", "reversed", "blocked", "invoicing_legacy")
 RECENT_PAYMENT_DAYS = 180
 
 
@@ -53,15 +57,13 @@ class ResPartner(models.Model):
     def _collection_open_lines(self, company):
         """Open receivable instalments of this commercial entity in ``company`` (sudo)."""
         self.ensure_one()
-        return self.env["account.move.line"].sudo().search([
-            ("company_id", "=", company.id),
-            ("move_id.commercial_partner_id", "=", self.commercial_partner_id.id),
-            ("display_type", "=", "payment_term"),
-            ("parent_state", "=", "posted"),
-            ("account_id.account_type", "=", "asset_receivable"),
-            ("reconciled", "=", False),
-            ("amount_residual", "!=", 0.0),
-        ], order="date_maturity, id")
+        return self.env["account.move.line"].sudo().search(
+            self.env["account.move.line"]._collection_open_domain() & Domain([
+                ("company_id", "=", company.id),
+                ("move_id.commercial_partner_id", "=", self.commercial_partner_id.id),
+            ]),
+            order="date_maturity, id",
+        )
 
     def _collection_summary(self, company, today=None):
         """Everything the collections page and the statement of account show, computed from
