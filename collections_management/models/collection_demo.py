@@ -81,6 +81,10 @@ class CollectionDemo(models.AbstractModel):
             "email": f"cobranza@{partner.email.split('@')[1]}",
             "phone": partner.phone,
             "lang": partner.lang,
+            "street": partner.street,
+            "city": partner.city,
+            "zip": partner.zip,
+            "country_id": partner.country_id.id,
             "collection_contact": True,
         } for partner in partners[:6]])
         term_30 = self.env.ref("account.account_payment_term_30days")
