@@ -1,6 +1,6 @@
 {
     "name": "Collections: WhatsApp",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.0.1",
     "category": "Accounting/Accounting",
     "summary": "Send collection reminders through the WhatsApp Business Cloud API, track delivery and replies",
     "author": "Collections for Odoo contributors",

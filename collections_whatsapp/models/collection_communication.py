@@ -4,6 +4,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 
 from markupsafe import Markup
+from psycopg2.errors import UniqueViolation
 
 from odoo import _, api, fields, models, modules
 from odoo.tools import SQL, plaintext2html
@@ -37,6 +38,15 @@ class CollectionCommunication(models.Model):
     whatsapp_sending = fields.Boolean(
         string="Being Sent", readonly=True, copy=False,
         help="Technical: set while the queue hands the message to Meta; left set only by a crash.",
+    )
+
+    # Meta delivers a webhook notification again when it does not get its answer in time, and may
+    # deliver the retries at the same moment: the database, not a search, makes sure a message is
+    # recorded once. Meta's message ids (wamid) are unique; a message we sent and one we received
+    # never share one, and the direction keeps them apart anyway.
+    _unique_external_id = models.UniqueIndex(
+        "(external_id, direction) WHERE external_id IS NOT NULL",
+        "This message from the provider is already recorded.",
     )
 
     # ------------------------------------------------------------------
@@ -94,16 +104,20 @@ class CollectionCommunication(models.Model):
                 unreachable[reason] |= communication
                 continue
             queued.append((communication, template, number_info[1]))
-        for reason, communications in unreachable.items():
-            communications._mark_failed(reason)
-        for communication, template, number in queued:
-            communication.write({
-                "state": "queued",
-                "whatsapp_template_id": template.id,
-                "whatsapp_account_id": template.account_id.id,
-                "whatsapp_number": number,
-            })
+        self._mark_failed_by_reason(unreachable)
         if queued:
+            templates = {communication.id: template for communication, template, __ in queued}
+            to_queue = self.browse(list(templates))
+            # The customer's number differs for each one: one UPDATE for all of them.
+            to_queue._whatsapp_write_each({
+                communication.id: {"whatsapp_number": number} for communication, __, number in queued
+            })
+            for template, communications in to_queue.grouped(lambda c: templates[c.id]).items():
+                communications.write({
+                    "state": "queued",
+                    "whatsapp_template_id": template.id,
+                    "whatsapp_account_id": template.account_id.id,
+                })
             self.env.ref("collections_whatsapp.ir_cron_collection_whatsapp_queue").sudo()._trigger()
 
     # ------------------------------------------------------------------
@@ -210,14 +224,26 @@ class CollectionCommunication(models.Model):
                         continue
                     successes.append((communication, message_id, body))
         self._whatsapp_record_sent(successes)
-        for communication, reason, error in failures:
-            communication.write({
-                "whatsapp_error_code": error.code if error and error.code else 0,
-                "whatsapp_error_title": error.title if error else False,
-            })
-            communication._mark_failed(reason, fallback=not (error and error.uncertain))
+        self._whatsapp_record_failed(failures)
         self.filtered("whatsapp_sending").write({"whatsapp_sending": False})
         return postponed
+
+    def _whatsapp_record_failed(self, failures):
+        """Mark [(communication, reason, error or None)] failed with Meta's error, one write per
+        distinct error and reason, then fall back once for all the customers Meta surely did not
+        reach (not when the outcome is uncertain: the message may have arrived)."""
+        if not failures:
+            return
+        errors, certain, uncertain = {}, defaultdict(list), defaultdict(list)
+        for communication, reason, error in failures:
+            errors[communication.id] = (error.code or 0, error.title or False) if error else (0, False)
+            (uncertain if error and error.uncertain else certain)[reason].append(communication.id)
+        failed = self.browse(list(errors))
+        for (code, title), communications in failed.grouped(lambda c: errors[c.id]).items():
+            communications.write({"whatsapp_error_code": code, "whatsapp_error_title": title})
+        for reason, ids in uncertain.items():
+            self.browse(ids)._mark_failed(reason, fallback=False)
+        self._mark_failed_by_reason({reason: self.browse(ids) for reason, ids in certain.items()})
 
     def _whatsapp_prepare(self, account):
         """(payload, text as the customer reads it) of a queued communication."""
@@ -260,14 +286,52 @@ class CollectionCommunication(models.Model):
                                                      plaintext2html(body)),
             "collection_communication_id": communication.id,
         } for communication, __, body in successes])
-        for communication, message_id, body in successes:
-            communication.write({
-                "state": "sent",
-                "external_id": message_id,
-                "whatsapp_sent_date": now,
-                "whatsapp_sending": False,
-                "body": plaintext2html(body),
-            })
+        sent = self.browse([communication.id for communication, __, __ in successes])
+        # Meta's message id and the text differ for each message: one UPDATE for all of them.
+        sent._whatsapp_write_each({
+            communication.id: {"external_id": message_id, "body": plaintext2html(body)}
+            for communication, message_id, body in successes
+        })
+        sent.write({"state": "sent", "whatsapp_sent_date": now, "whatsapp_sending": False})
+
+    def _whatsapp_write_each(self, values_by_id):
+        """Write values that differ for each record ``{id: {field: value}}`` in one
+        ``UPDATE ... FROM (VALUES ...)``, then invalidate those fields in the cache. Only for
+        plain stored columns nothing is computed from (no tracking, no translation, no
+        relations): the ORM is bypassed."""
+        if not values_by_id:
+            return
+        fnames = sorted({fname for values in values_by_id.values() for fname in values})
+        for fname in fnames:
+            field = self._fields[fname]
+            assert field.store and field.column_type and not field.translate and not field.relational, fname
+        records = self.browse(list(values_by_id))
+        records.check_access("write")
+        # Pending ORM writes of these fields would be flushed over ours later.
+        records.flush_recordset(fnames)
+        columns = [SQL.identifier(fname) for fname in fnames]
+        uid, now = self.env.uid, self.env.cr.now()
+        rows = [
+            SQL("(%s, %s, %s, %s)", record_id, uid, now,
+                SQL(", ").join(SQL("%s", values.get(fname)) for fname in fnames))
+            for record_id, values in values_by_id.items()
+        ]
+        assignments = [
+            SQL('%s = "__tmp".%s::%s', column, column, SQL(self._fields[fname].column_type[1]))
+            for fname, column in zip(fnames, columns)
+        ]
+        self.env.cr.execute(SQL(
+            """UPDATE %(table)s
+                  SET write_uid = "__tmp".write_uid::int4, write_date = "__tmp".write_date::timestamp,
+                      %(assignments)s
+                 FROM (VALUES %(rows)s) AS "__tmp"(id, write_uid, write_date, %(columns)s)
+                WHERE %(table)s.id = "__tmp".id""",
+            table=SQL.identifier(self._table),
+            assignments=SQL(", ").join(assignments),
+            rows=SQL(", ").join(rows),
+            columns=SQL(", ").join(columns),
+        ))
+        records.invalidate_recordset(fnames + ["write_uid", "write_date"])
 
     # ------------------------------------------------------------------
     # Webhook: statuses
@@ -283,6 +347,8 @@ class CollectionCommunication(models.Model):
         communications = self.search([
             ("external_id", "in", list({str(s["id"]) for s in statuses})),
             ("channel", "=", "whatsapp"), ("direction", "=", "outbound"),
+            # Only the account's own messages; one whose account was deleted still gets its statuses.
+            ("whatsapp_account_id", "in", [account.id, False]),
         ])
         by_external_id = {c.external_id: c for c in communications}
         changed = self.browse()
@@ -361,8 +427,7 @@ class CollectionCommunication(models.Model):
         customer), the 24-hour window, the collector notified; keywords opt the number out or in."""
         names = {c.get("wa_id"): (c.get("profile") or {}).get("name") for c in contacts if isinstance(c, dict)}
         messages = [m for m in messages if isinstance(m, dict) and m.get("id") and m.get("from")]
-        known = set(self.search([("external_id", "in", [str(m["id"]) for m in messages]),
-                                 ("channel", "=", "whatsapp")]).mapped("external_id"))
+        known = self._whatsapp_known_inbound([str(m["id"]) for m in messages])
         created = self.browse()
         for message in messages:
             if str(message["id"]) in known:
@@ -376,6 +441,29 @@ class CollectionCommunication(models.Model):
             created |= self._whatsapp_log_inbound(account, message, contact, candidates,
                                                   names.get(message["from"]))
         return created
+
+    @api.model
+    def _whatsapp_known_inbound(self, message_ids):
+        """The ids among ``message_ids`` of messages already recorded (a quick check; a delivery
+        handled at the same moment is only seen by the unique index, on insert)."""
+        if not message_ids:
+            return set()
+        return set(self.search([("external_id", "in", message_ids), ("direction", "=", "inbound")])
+                   .mapped("external_id"))
+
+    @api.model
+    def _whatsapp_create_inbound(self, values):
+        """Create the inbound communication, or nothing when it is already recorded: another
+        delivery of the same notification, handled at the same moment, got there first (the
+        unique index makes this one wait for it, then refuses the duplicate)."""
+        try:
+            with self.env.cr.savepoint():
+                return self.create(values)
+        except UniqueViolation as error:
+            if error.diag.constraint_name != self._unique_external_id.full_name(self):
+                raise
+            _logger.info("WhatsApp message %s already recorded: duplicate delivery ignored", values["external_id"])
+            return self.browse()
 
     @api.model
     def _whatsapp_message_text(self, message):
@@ -402,7 +490,7 @@ class CollectionCommunication(models.Model):
         number = next((c for c in candidates if c == contact.phone_sanitized), candidates[0])
         case = self.env["collection.case"].sudo().search(
             [("partner_id", "=", partner.id), ("company_id", "=", company.id)], limit=1)
-        communication = self.create({
+        communication = self._whatsapp_create_inbound({
             "subject": _("WhatsApp message from %s", profile_name or contact.display_name),
             "date": moment,
             "company_id": company.id,
@@ -417,6 +505,8 @@ class CollectionCommunication(models.Model):
             "whatsapp_number": number,
             "body": plaintext2html(text),
         })
+        if not communication:
+            return communication
         window_values = {"whatsapp_last_inbound_date": moment, "whatsapp_last_inbound_number": number}
         (partner | contact).sudo().write(window_values)
         target = case or partner

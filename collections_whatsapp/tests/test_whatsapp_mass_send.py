@@ -45,6 +45,10 @@ class TestWhatsappMassSend(WhatsappCommon):
         expected = {partner._phone_format(number=partner.phone, country=partner.country_id).lstrip("+")
                     for partner in self.partners}
         self.assertEqual(set(self.fake.sent), expected)
+        self.assertEqual({c.whatsapp_number.lstrip("+") for c in communications}, expected)
+        for communication in communications:
+            self.assertIn(communication.partner_id.name, communication.body, "each keeps its own text")
+        self.assertEqual(set(communications.mapped("whatsapp_sending")), {False})
 
     def test_thousand_messages_with_throttling_and_errors(self):
         def stumble(index, payload):

@@ -1,4 +1,5 @@
 import time
+from unittest.mock import patch
 
 from odoo.tests import tagged
 
@@ -121,6 +122,64 @@ class TestWhatsappSend(WhatsappCommon):
         self.assertIn("not on WhatsApp", communication.failure_reason)
         self.assertIn("131026", communication.failure_reason)
         self.assertEqual(self._communications(fallback_of_id=communication.id).channel, "call")
+
+    def _count_fallbacks(self):
+        """Patch _fallback: the list of WhatsApp communications each call fell back for."""
+        Communication = type(self.Communication)
+        original = Communication._fallback
+        calls = []
+
+        def fallback(records):
+            whatsapp = records.filtered(lambda c: c.channel == "whatsapp")
+            if whatsapp:
+                calls.append(whatsapp)
+            return original(records)
+        patcher = patch.object(Communication, "_fallback", autospec=True, side_effect=fallback)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        return calls
+
+    def test_refusals_of_a_batch_fall_back_in_one_pass(self):
+        self.fake.fail_numbers["524771234567"] = graph_error(
+            131026, "(#131026) Message Undeliverable", details="Receiver is incapable of receiving this message")
+        self.fake.fail_numbers["12065550142"] = graph_error(
+            131049, "(#131049) Meta chose not to deliver", details="Healthy ecosystem engagement")
+        first = self._make_communication(self.customer)
+        second = self._make_communication(self.customer_b)
+        (first | second)._send_whatsapp()
+        self.assertEqual(set((first | second).mapped("state")), {"queued"})
+        calls = self._count_fallbacks()
+        self._send_queue()
+        self.assertRecordValues(first | second, [
+            {"state": "failed", "whatsapp_error_code": 131026, "whatsapp_error_title": "Message Undeliverable"},
+            {"state": "failed", "whatsapp_error_code": 131049, "whatsapp_error_title": "Meta chose not to deliver"},
+        ])
+        self.assertNotEqual(first.failure_reason, second.failure_reason, "each keeps its own reason")
+        self.assertEqual(calls, [first | second], "one fallback pass for all the refused messages")
+        for communication in first | second:
+            task = self._communications(communication.partner_id, fallback_of_id=communication.id)
+            self.assertEqual(task.channel, "call")
+
+    def test_unreachable_customers_fall_back_in_one_pass(self):
+        self.customer.whatsapp_optout = True
+        self.customer_b.phone = False
+        first = self._make_communication(self.customer)
+        second = self._make_communication(self.customer_b)
+        reachable = self.env["res.partner"].create({
+            "name": "Cliente alcanzable", "phone": "+52 477 765 4321", "whatsapp_optin": True,
+            "country_id": self.env.ref("base.mx").id,
+        })
+        third = self._make_communication(reachable)
+        calls = self._count_fallbacks()
+        (first | second | third)._send_whatsapp()
+        self.assertIn("asked not to receive", first.failure_reason)
+        self.assertIn("no mobile number", second.failure_reason)
+        self.assertEqual((first | second).mapped("state"), ["failed", "failed"])
+        self.assertEqual(calls, [first | second], "one fallback pass for all the unreachable customers")
+        self.assertRecordValues(third, [{
+            "state": "queued", "whatsapp_number": "+524777654321", "whatsapp_template_id": self.template_en.id,
+            "whatsapp_account_id": self.account.id,
+        }])
 
     def test_server_error_is_retried(self):
         self.fake.script(graph_error(131000, "(#131000) Something went wrong", http_status=500))

@@ -1,8 +1,12 @@
 from datetime import timedelta
+from unittest.mock import patch
+
+from psycopg2.errors import UniqueViolation
 
 from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import mute_logger
 
 from .common import WhatsappCommon
 
@@ -177,6 +181,76 @@ class TestWhatsappWebhook(WhatsappCommon, HttpCase):
         count = self.Communication.search_count([])
         self.assertEqual(self._inbound("hola", wa_id="5219999999999").status_code, 200)
         self.assertEqual(self.Communication.search_count([]), count)
+
+    def _case_messages(self, text):
+        return self.case.message_ids.filtered(lambda m: text in (m.body or ""))
+
+    def test_same_message_delivered_twice_is_logged_once(self):
+        for __ in range(2):
+            self.assertEqual(self._inbound("Pago mañana por transferencia").status_code, 200)
+        self.assertEqual(len(self._communications(direction="inbound")), 1)
+        self.assertEqual(len(self._case_messages("Pago mañana por transferencia")), 1, "one chatter post")
+
+    def test_simultaneous_deliveries_are_logged_once(self):
+        """Two deliveries of one notification handled at the same moment: neither sees the other
+        with a search; the unique index refuses the second insert, which is answered 200 and
+        changes nothing."""
+        self.assertEqual(self._inbound("Pago mañana por transferencia").status_code, 200)
+        inbound = self._communications(direction="inbound")
+        window = self.customer.whatsapp_last_inbound_date
+        Communication = type(self.Communication)
+        with patch.object(Communication, "_whatsapp_known_inbound", autospec=True, return_value=set()), \
+                mute_logger("odoo.sql_db"):
+            response = self._inbound("Pago mañana por transferencia")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(self._communications(direction="inbound"), inbound)
+        self.assertEqual(len(self._case_messages("Pago mañana por transferencia")), 1, "one chatter post")
+        self.assertEqual(len(self.case.activity_ids), 1)
+        self.assertEqual(self.customer.whatsapp_last_inbound_date, window)
+        # The request went on after the refused insert: a new message in the same notification is logged.
+        payload = self._message_payload("5214771234567", "Ya pagué", self.account.phone_number_id,
+                                        message_id="wamid.IN1")
+        second = dict(payload["entry"][0]["changes"][0]["value"]["messages"][0], id="wamid.IN3")
+        second["text"] = {"body": "Ya pagué"}
+        payload["entry"][0]["changes"][0]["value"]["messages"].append(second)
+        with patch.object(Communication, "_whatsapp_known_inbound", autospec=True, return_value=set()), \
+                mute_logger("odoo.sql_db"):
+            self.assertEqual(self._post(payload).status_code, 200)
+        self.assertEqual(sorted(self._communications(direction="inbound").mapped("external_id")),
+                         ["wamid.IN1", "wamid.IN3"])
+        self.assertEqual(len(self._case_messages("Ya pagué")), 1)
+
+    def test_unique_index_refuses_the_same_message_twice(self):
+        values = {
+            "subject": "WhatsApp", "company_id": self.company.id, "partner_id": self.customer.id,
+            "channel": "whatsapp", "direction": "inbound", "state": "done", "external_id": "wamid.SAME",
+        }
+        first = self.Communication.create(values)
+        with mute_logger("odoo.sql_db"), self.assertRaises(UniqueViolation), self.env.cr.savepoint():
+            self.Communication.create(values)
+        # The ORM's own path: refused, answered with nothing created.
+        self.assertFalse(self.Communication._whatsapp_create_inbound(values))
+        self.assertEqual(self._communications(external_id="wamid.SAME"), first)
+        # An outbound message may carry the id, and messages without an id are not concerned.
+        outbound = self.Communication.create(dict(values, direction="outbound", state="sent"))
+        without = self.Communication.create([dict(values, external_id=False)] * 2)
+        self.assertEqual(len(outbound | without), 3)
+        # Nor does the database let two messages we sent share Meta's id.
+        with mute_logger("odoo.sql_db"), self.assertRaises(UniqueViolation), self.env.cr.savepoint():
+            self.Communication.create(dict(values, direction="outbound", state="sent"))
+
+    def test_status_only_for_the_account_messages(self):
+        communication = self._sent_reminder()
+        other = self.env["collection.whatsapp.account"].create({
+            "name": "Otra cuenta", "company_id": self.company.id, "phone_number_id": "200000000002",
+            "waba_id": "200000000003", "access_token": "other-token", "app_secret": "test-app-secret",
+            "api_base_url": self.fake.base_url,
+        })
+        self.assertEqual(self._post(self._status_payload(communication.external_id, "read",
+                                                         other.phone_number_id)).status_code, 200)
+        self.assertEqual(communication.state, "sent", "another account's notification changes nothing")
+        self._status(communication, "read")
+        self.assertEqual(communication.state, "read")
 
     # Keywords -------------------------------------------------------------------------------------
 
