@@ -11,6 +11,18 @@ AGING_BUCKETS = [
 ]
 
 
+
+def aging_bucket(days_late):
+    """Key of the aging bucket of an instalment ``days_late`` days past its due date (the same
+    bounds as the report's SQL)."""
+    if days_late <= 0:
+        return "0_not_due"
+    for limit, key in ((30, "1_30"), (60, "2_60"), (90, "3_90"), (120, "4_120")):
+        if days_late <= limit:
+            return key
+    return "5_older"
+
+
 class CollectionAgingReport(models.Model):
     """Open receivable instalments by aging bucket, read live from the journal items."""
 
@@ -80,6 +92,11 @@ class CollectionAgingReport(models.Model):
                AND aml.amount_residual > 0
             """
         )
+
+    @api.model
+    def _get_bucket_labels(self):
+        """[(bucket key, label in the user's language)]."""
+        return self._fields["bucket"]._description_selection(self.env)
 
     @api.model
     def _get_aging_by_partner(self, domain):

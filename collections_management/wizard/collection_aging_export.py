@@ -28,7 +28,7 @@ class CollectionAgingExport(models.TransientModel):
         """The aging by customer and bucket, in company currency, as an .xlsx file (bytes)."""
         self.ensure_one()
         rows = self.env["collection.aging.report"]._get_aging_by_partner(self._get_domain())
-        buckets = self.env["collection.aging.report"]._fields["bucket"]._description_selection(self.env)
+        buckets = self.env["collection.aging.report"]._get_bucket_labels()
         output = io.BytesIO()
         workbook = xlsxwriter.Workbook(output, {"in_memory": True})
         sheet = workbook.add_worksheet(_("Aging"))

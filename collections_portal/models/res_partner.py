@@ -6,16 +6,8 @@ from odoo.fields import Domain
 # Settled invoices (paid, in payment, reversed) and open instalments are collections_management's
 # definitions (``account.move.line._collection_open_domain``): the page shows what the engine reminds.
 from odoo.addons.collections_management.models.account_move_line import SETTLED_PAYMENT_STATES
+from odoo.addons.collections_management.report.collection_aging_report import aging_bucket
 
-# (key, label, lowest days late, highest days late); None: no bound.
-AGING_BUCKETS = [
-    ("not_due", "Not due", None, 0),
-    ("1_30", "1-30", 1, 30),
-    ("31_60", "31-60", 31, 60),
-    ("61_90", "61-90", 61, 90),
-    ("91_120", "91-120", 91, 120),
-    ("over_120", "Over 120", 121, None),
-]
 RECENT_PAYMENT_DAYS = 180
 
 
@@ -81,6 +73,7 @@ class ResPartner(models.Model):
         ])
         promised_lines = promises.filtered(lambda p: p.state == "open").line_ids
         disputed_lines = disputes.line_ids
+        buckets = self.env["collection.aging.report"]._get_bucket_labels()
 
         totals = {}
         invoices = {}
@@ -88,13 +81,10 @@ class ResPartner(models.Model):
             currency = line.currency_id
             residual = line.amount_residual_currency
             days_late = (today - line.date_maturity).days if line.date_maturity else 0
-            bucket = next(
-                key for key, __, low, high in AGING_BUCKETS
-                if (low is None or days_late >= low) and (high is None or days_late <= high)
-            )
+            bucket = aging_bucket(days_late)
             total = totals.setdefault(currency, {
                 "currency": currency, "due": 0.0, "overdue": 0.0, "overdue_company": 0.0,
-                "aging": dict.fromkeys((key for key, *__ in AGING_BUCKETS), 0.0),
+                "aging": dict.fromkeys((key for key, __ in buckets), 0.0),
                 "overdue_invoice_ids": [],
             })
             total["due"] += residual
@@ -143,7 +133,7 @@ class ResPartner(models.Model):
             "due_company": sum(lines.mapped("amount_residual")),
             "totals": sorted(totals.values(), key=lambda total: total["currency"].name),
             "invoices": sorted(invoices.values(), key=lambda inv: (inv["lines"][0]["date_maturity"], inv["move"].id)),
-            "buckets": [(key, label) for key, label, __, __ in AGING_BUCKETS],
+            "buckets": buckets,
             "promises": promises,
             "disputes": disputes,
             "payments": payments,
@@ -155,8 +145,5 @@ class ResPartner(models.Model):
         return self._collection_summary(self.env.company)
 
     def _collection_bucket_label(self, key):
-        labels = {
-            "not_due": _("Not due"), "1_30": _("1-30 days"), "31_60": _("31-60 days"),
-            "61_90": _("61-90 days"), "91_120": _("91-120 days"), "over_120": _("Over 120 days"),
-        }
-        return labels[key]
+        """Label of an aging bucket in this record's language (the report's own labels)."""
+        return dict(self.env["collection.aging.report"]._get_bucket_labels())[key]

@@ -15,9 +15,9 @@ class TestPortalPage(CollectionsPortalCommon, HttpCase):
         total = summary["totals"][0]
         self.assertAlmostEqual(total["due"], 1800.0)
         self.assertAlmostEqual(total["overdue"], 1500.0)
-        self.assertAlmostEqual(total["aging"]["not_due"], 300.0)
+        self.assertAlmostEqual(total["aging"]["0_not_due"], 300.0)
         self.assertAlmostEqual(total["aging"]["1_30"], 1000.0)
-        self.assertAlmostEqual(total["aging"]["31_60"], 500.0)
+        self.assertAlmostEqual(total["aging"]["2_60"], 500.0)
         self.assertEqual(sorted(total["overdue_invoice_ids"]), sorted((self.invoice_1 | self.invoice_2).ids))
         invoices = {data["move"]: data for data in summary["invoices"]}
         self.assertEqual(invoices[self.invoice_2]["days_late"], 45)
@@ -31,7 +31,7 @@ class TestPortalPage(CollectionsPortalCommon, HttpCase):
         ).create({"amount": 200.0})._create_payments()
         summary = self.customer._collection_summary(self.company)
         totals = {total["currency"].name: total for total in summary["totals"]}
-        self.assertAlmostEqual(totals["EUR"]["aging"]["91_120"], 80.0)
+        self.assertAlmostEqual(totals["EUR"]["aging"]["4_120"], 80.0)
         self.assertAlmostEqual(totals["USD"]["due"], 1600.0)
         self.assertEqual(len(summary["payments"]), 1)
         response = self.url_open(self.path)
