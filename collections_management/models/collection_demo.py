@@ -37,8 +37,8 @@ DEMO_CUSTOMERS = [
     ("Porto Vinhos", "PT", "Porto", "Rua de Santa Catarina 112", "4000-442", "pt_PT", "+351 912 345 678"),
 ]
 
-# Days before today an invoice is dated, by aging bucket of its due date (30-day terms).
-AGING_OFFSETS = [(-20, 10), (31, 60), (61, 90), (91, 120), (121, 150), (151, 240)]
+# Days past due, by aging bucket: not yet due, 1-30, 31-60, 61-90, 91-120, over 120.
+AGING_OFFSETS = [(-20, 0), (1, 30), (31, 60), (61, 90), (91, 120), (121, 240)]
 
 
 class CollectionDemo(models.AbstractModel):
@@ -101,8 +101,12 @@ class CollectionDemo(models.AbstractModel):
         today = fields.Date.context_today(self)
         move_values = []
         for index in range(invoice_count):
-            partner = partners[index % len(partners)]
-            low, high = AGING_OFFSETS[index % len(AGING_OFFSETS)]
+            partner_index = index % len(partners)
+            partner = partners[partner_index]
+            # Customers range from good payers (nothing older than 30 days late) to bad ones
+            # (invoices in every bucket), so the demo shows every level.
+            worst_bucket = partner_index % len(AGING_OFFSETS)
+            low, high = AGING_OFFSETS[rng.randint(0, worst_bucket)]
             invoice_date = today - timedelta(days=rng.randint(low, high) + 30)
             move_values.append({
                 "move_type": "out_invoice",
