@@ -9,6 +9,7 @@ from . import (
     collection_dispute,
     collection_dispute_reason,
     collection_level,
+    collection_partner_rule_mixin,
     collection_policy,
     collection_promise,
     collection_promise_line,

@@ -1,7 +1,5 @@
-from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo import api, fields, models
 from odoo.fields import Domain
-from odoo.tools.safe_eval import safe_eval
 
 WEEKDAY_FIELDS = (
     "contact_monday",
@@ -17,6 +15,7 @@ WEEKDAY_FIELDS = (
 class CollectionPolicy(models.Model):
     _name = "collection.policy"
     _description = "Collection Policy"
+    _inherit = ["collection.partner.rule.mixin"]
     _order = "sequence, id"
 
     name = fields.Char(required=True, translate=True)
@@ -94,20 +93,6 @@ class CollectionPolicy(models.Model):
         for policy in self:
             policy.level_count = len(policy.level_ids)
 
-    @api.constrains("partner_domain")
-    def _check_partner_domain(self):
-        for policy in self:
-            try:
-                self.env["res.partner"].search_count(policy._get_partner_domain(), limit=1)
-            except Exception as error:
-                raise ValidationError(
-                    _("The customer rule of policy %(policy)s is not a valid domain: %(error)s",
-                  policy=policy.name, error=error)
-                ) from error
-
-    def _get_partner_domain(self):
-        self.ensure_one()
-        return Domain(safe_eval(self.partner_domain or "[]"))
 
     def _allowed_weekdays(self):
         """Weekday numbers (Monday = 0) on which this policy may contact customers."""

@@ -1,13 +1,10 @@
-from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
-from odoo.fields import Domain
-from odoo.tools.safe_eval import safe_eval
+from odoo import fields, models
 
 
 class CollectionTeam(models.Model):
     _name = "collection.team"
     _description = "Collection Team"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "collection.partner.rule.mixin"]
     _order = "sequence, id"
 
     name = fields.Char(required=True, translate=True)
@@ -60,20 +57,6 @@ class CollectionTeam(models.Model):
         for team in self:
             team.open_case_count, team.amount_overdue = stats.get(team.id, (0, 0.0))
 
-    @api.constrains("partner_domain")
-    def _check_partner_domain(self):
-        for team in self:
-            try:
-                self.env["res.partner"].search_count(team._get_partner_domain(), limit=1)
-            except Exception as error:
-                raise ValidationError(
-                    _("The customer rule of team %(team)s is not a valid domain: %(error)s",
-                      team=team.name, error=error)
-                ) from error
-
-    def _get_partner_domain(self):
-        self.ensure_one()
-        return Domain(safe_eval(self.partner_domain or "[]"))
 
     def _assign_collectors(self, cases):
         """Give a collector of this team to each case of ``cases`` as the team's method says.

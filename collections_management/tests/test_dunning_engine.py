@@ -1,6 +1,7 @@
 from datetime import datetime, timedelta
 
 from odoo import Command
+from odoo.exceptions import ValidationError
 from odoo.tests import freeze_time, tagged
 from odoo.tools import SQL
 
@@ -563,6 +564,12 @@ class TestDunningRuns(CollectionsCommon):
         self.assertEqual(mapping[self.customer.id], by_rule)
         self.assertEqual(mapping[self.customer_b.id], strict)
         self.assertEqual(list(mapping.values())[-1], self.policy)
+
+    def test_invalid_customer_rule_is_refused_with_a_clear_message(self):
+        with self.assertRaisesRegex(ValidationError, "customer rule of Broken rule is not a valid domain"):
+            self._create_policy(self.company, name="Broken rule", partner_domain="[('no_such_field', '=', 1)]")
+        with self.assertRaisesRegex(ValidationError, "customer rule of Team X is not a valid domain"):
+            self.env["collection.team"].create({"name": "Team X", "partner_domain": "[('country_id', '=='"})
 
     def test_run_opens_a_case(self):
         self._invoice(self.customer, 300.0, days_late=8)
