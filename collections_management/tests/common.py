@@ -102,6 +102,27 @@ class CollectionsCommon(AccountTestInvoicingCommon):
         return move
 
     @classmethod
+    def _invoice_in_two_instalments(cls, partner, amount, days_since_invoice):
+        """A posted invoice of ``amount`` dated ``days_since_invoice`` days ago, half due on its
+        date and half 30 days later."""
+        term = cls.env["account.payment.term"].create({
+            "name": "Half now, half in 30 days",
+            "line_ids": [
+                Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 0}),
+                Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 30}),
+            ],
+        })
+        invoice = cls.env["account.move"].create({
+            "move_type": "out_invoice",
+            "partner_id": partner.id,
+            "invoice_date": cls.today - timedelta(days=days_since_invoice),
+            "invoice_payment_term_id": term.id,
+            "invoice_line_ids": [Command.create({"name": "Services", "price_unit": amount, "tax_ids": []})],
+        })
+        invoice.action_post()
+        return invoice
+
+    @classmethod
     def _instalments(cls, moves):
         return moves.line_ids.filtered(lambda line: line.display_type == "payment_term")
 

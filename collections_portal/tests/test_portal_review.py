@@ -1,9 +1,7 @@
 import html
 import json
 import re
-from datetime import timedelta
 
-from odoo import Command
 from odoo.tests import HttpCase, JsonRpcException, new_test_user, tagged
 
 from .common import CollectionsPortalCommon
@@ -149,21 +147,7 @@ class TestPortalReview(CollectionsPortalCommon, HttpCase):
         self._require_demo_provider()
         self.company.collection_portal_partial_payment = False
         customer = self.env["res.partner"].create({"name": "Ferretería Guanajuato", "is_company": True})
-        term = self.env["account.payment.term"].create({
-            "name": "Half now, half in 30 days",
-            "line_ids": [
-                Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 0}),
-                Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 30}),
-            ],
-        })
-        invoice = self.env["account.move"].create({
-            "move_type": "out_invoice",
-            "partner_id": customer.id,
-            "invoice_date": self.today - timedelta(days=10),
-            "invoice_payment_term_id": term.id,
-            "invoice_line_ids": [Command.create({"name": "Tools", "price_unit": 1000.0, "tax_ids": []})],
-        })
-        invoice.action_post()
+        invoice = self._invoice_in_two_instalments(customer, 1000.0, days_since_invoice=10)
         instalments = self._instalments(invoice).sorted("date_maturity")
         self.assertTrue(instalments[0].date_maturity < self.today < instalments[1].date_maturity)
         link = self.env["collection.portal.link"]._get_link(customer, self.company)
