@@ -6,6 +6,7 @@ from odoo.tests import freeze_time, tagged
 from odoo.tools import SQL
 
 from odoo.addons.mail.tests.common import MockEmail
+from odoo.addons.sms.tests.common import MockSMS
 
 from ..models.collection_policy import WEEKDAY_FIELDS
 from ..models.collection_run import RUN_LOCK_KEY
@@ -66,21 +67,7 @@ class TestDunningLevels(CollectionsCommon):
         self.assertEqual(sorted(emails.partner_id.ids), sorted((self.customer | self.customer_b).ids))
 
     def test_several_instalments_of_one_invoice(self):
-        term = self.env["account.payment.term"].create({
-            "name": "Half now, half in 30 days",
-            "line_ids": [
-                Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 0}),
-                Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 30}),
-            ],
-        })
-        invoice = self.env["account.move"].create({
-            "move_type": "out_invoice",
-            "partner_id": self.customer.id,
-            "invoice_date": self.today - timedelta(days=10),
-            "invoice_payment_term_id": term.id,
-            "invoice_line_ids": [Command.create({"name": "x", "price_unit": 1000.0, "tax_ids": []})],
-        })
-        invoice.action_post()
+        invoice = self._invoice_in_two_instalments(self.customer, 1000.0, days_since_invoice=10)
         self._run()
         email = self._communications(channel="email")
         first_half = self._instalments(invoice).filtered(lambda line: line.date_maturity < self.today)
@@ -378,6 +365,22 @@ class TestDunningMailDelivery(CollectionsCommon, MockEmail):
         self.assertEqual(email.state, "sent")
         self.assertEqual(len(self._mails), 1)
         self.assertEqual(self._mails[0]["email_to"], ['"Abarrotes del Bajío" <cuentas@abarrotes.example.com>'])
+
+
+@tagged("post_install", "-at_install")
+class TestDunningSmsDelivery(CollectionsCommon, MockSMS):
+    def test_provider_answer_marks_the_reminders_sent_or_failed(self):
+        self._invoice(self.customer, 300.0, days_late=16)
+        self._invoice(self.customer_b, 400.0, days_late=16)
+        self._run()
+        with self.mockSMSGateway(nbr_t_error={"+12065550142": "wrong_number_format"}):
+            self.env["sms.sms"].sudo().search([("state", "=", "outgoing")])._send()
+        self.assertEqual([sms["number"] for sms in self._sms], ["+524771234567"])
+        self.assertEqual(self._communications(channel="sms").state, "sent")
+        refused = self._communications(self.customer_b, channel="sms")
+        self.assertEqual(refused.state, "failed")
+        self.assertIn("refused", refused.failure_reason)
+        self.assertEqual(self._communications(self.customer_b, channel="call").fallback_of_id, refused)
 
 
 @tagged("post_install", "-at_install")
