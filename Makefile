@@ -1,5 +1,9 @@
 # Collections for Odoo: developer commands. See README.md.
-PYTHON ?= python3
+# Everything runs in .venv/, which `make env` (a step of every target) creates and keeps up to date.
+VENV ?= $(CURDIR)/.venv
+PYTHON := $(VENV)/bin/python
+export VENV
+BASE_PYTHON ?= python3
 DB_HOST ?=
 DB_PORT ?=
 DB_USER ?=
@@ -13,21 +17,20 @@ DB_ARGS := $(if $(DB_HOST),--db_host=$(DB_HOST)) $(if $(DB_PORT),--db_port=$(DB_
 PG_ARGS := $(if $(DB_HOST),-h $(DB_HOST)) $(if $(DB_PORT),-p $(DB_PORT)) $(if $(DB_USER),-U $(DB_USER))
 ODOO := $(PYTHON) -m odoo $(DB_ARGS) --addons-path=$(CURDIR)
 
-.PHONY: help check-odoo requirements postgres test demo lint
+.PHONY: help env clean-env postgres test demo lint
 
 help:
 	@echo "make test   run every test on a fresh database ($(TEST_DB))"
 	@echo "make demo   serve a demo database ($(DEMO_DB)) on http://127.0.0.1:$(HTTP_PORT)"
-	@echo "make lint   ruff and pylint-odoo"
+	@echo "make lint   ruff, ruff format and pylint-odoo"
+	@echo "make env    only prepare .venv/ (Odoo 19 from ODOO_SOURCE, requirements); done by every target"
+	@echo "make clean-env  remove .venv/"
 
-check-odoo:
-	@$(PYTHON) -c "import odoo.release as r, sys; sys.exit(0 if r.version_info[:2] == (19, 0) else 1)" 2>/dev/null || { \
-		echo "Odoo 19.0 is not importable by '$(PYTHON)'."; \
-		echo "Install Odoo 19 Community from source first: see 'Prerequisites' in README.md."; \
-		exit 1; }
+env:
+	@PYTHON=$(BASE_PYTHON) .ci/setup-env
 
-requirements: check-odoo
-	@$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+clean-env:
+	rm -rf $(VENV)
 
 postgres:
 	@if pg_isready -q $(PG_ARGS) 2>/dev/null; then :; \
@@ -37,7 +40,7 @@ postgres:
 		for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q $(PG_ARGS) && break; sleep 1; done; \
 	else echo "PostgreSQL is not running and was not found here; start it or set DB_HOST." >&2; exit 1; fi
 
-test: requirements postgres
+test: env postgres
 	@dropdb $(PG_ARGS) --if-exists $(TEST_DB)
 	@dropdb $(PG_ARGS) --if-exists $(TEST_DB)_together
 	@echo "Installing the modules one by one, in dependency order..."
@@ -51,7 +54,7 @@ test: requirements postgres
 	$(PYTHON) -m pytest -p no:cacheprovider --odoo-database=$(TEST_DB) --odoo-addons-path=$(CURDIR) --odoo-http \
 		$(foreach a,$(ADDONS),$(a)/tests) tests
 
-demo: requirements postgres
+demo: env postgres
 	@dropdb $(PG_ARGS) --if-exists $(DEMO_DB)
 	$(ODOO) -d $(DEMO_DB) -i $(MODULES) --with-demo --stop-after-init --log-level=warn
 	@echo
@@ -59,6 +62,7 @@ demo: requirements postgres
 	@echo
 	$(ODOO) -d $(DEMO_DB) --http-interface=127.0.0.1 --http-port=$(HTTP_PORT) --db-filter='^$(DEMO_DB)$$'
 
-lint:
+lint: env
 	$(PYTHON) -m ruff check $(ADDONS) tests bench
+	$(PYTHON) -m ruff format --check $(ADDONS) tests bench
 	$(PYTHON) -m pylint --rcfile=.pylintrc $(ADDONS)
