@@ -12,6 +12,7 @@ Usage (a database with collections_whatsapp installed):
 ``--stumble`` makes the fake API answer 429 (Retry-After: 0) and 500 now and then.
 Everything it creates is rolled back at the end (and nothing is committed meanwhile).
 """
+
 import argparse
 import os
 import sys
@@ -45,35 +46,87 @@ class QueryCounter:
 
 def build(env, fake, count, pace):
     company = env.company
-    account = env["collection.whatsapp.account"].create({
-        "name": "Bench", "company_id": company.id, "is_default": False,
-        "phone_number_id": fake.phone_number_id, "waba_id": fake.waba_id, "access_token": fake.token,
-        "app_secret": "bench", "api_base_url": fake.base_url, "retry_backoff": 0.001,
-        "messages_per_second": pace, "batch_size": 100, "require_optin": True,
-    })
-    template = env["collection.whatsapp.template"].create({
-        "account_id": account.id, "name": "bench_reminder", "language": "en_US", "status": "approved",
-        "body": "Hello {{1}}, {{2}} is overdue since {{3}} (invoices {{4}}): {{5}}",
-        "variable_ids": [Command.create({"placeholder": str(i + 1), "sequence": i, "value_type": value})
-                         for i, value in enumerate(["customer_name", "total_overdue", "oldest_due_date",
-                                                    "invoice_numbers", "portal_url"])],
-    })
-    policy = env["collection.policy"].create({"name": "Bench policy", "company_id": company.id, "level_ids": [
-        Command.create({"name": "Bench level", "days": 5, "channel_email": False, "channel_whatsapp": True,
-                        "whatsapp_template_id": template.id, "fallback": "none"}),
-    ]})
+    account = env["collection.whatsapp.account"].create(
+        {
+            "name": "Bench",
+            "company_id": company.id,
+            "is_default": False,
+            "phone_number_id": fake.phone_number_id,
+            "waba_id": fake.waba_id,
+            "access_token": fake.token,
+            "app_secret": "bench",
+            "api_base_url": fake.base_url,
+            "retry_backoff": 0.001,
+            "messages_per_second": pace,
+            "batch_size": 100,
+            "require_optin": True,
+        }
+    )
+    template = env["collection.whatsapp.template"].create(
+        {
+            "account_id": account.id,
+            "name": "bench_reminder",
+            "language": "en_US",
+            "status": "approved",
+            "body": "Hello {{1}}, {{2}} is overdue since {{3}} (invoices {{4}}): {{5}}",
+            "variable_ids": [
+                Command.create({"placeholder": str(i + 1), "sequence": i, "value_type": value})
+                for i, value in enumerate(
+                    ["customer_name", "total_overdue", "oldest_due_date", "invoice_numbers", "portal_url"]
+                )
+            ],
+        }
+    )
+    policy = env["collection.policy"].create(
+        {
+            "name": "Bench policy",
+            "company_id": company.id,
+            "level_ids": [
+                Command.create(
+                    {
+                        "name": "Bench level",
+                        "days": 5,
+                        "channel_email": False,
+                        "channel_whatsapp": True,
+                        "whatsapp_template_id": template.id,
+                        "fallback": "none",
+                    }
+                ),
+            ],
+        }
+    )
     mx = env.ref("base.mx")
-    partners = env["res.partner"].create([{
-        "name": f"Bench cliente {index:05d}", "is_company": True, "country_id": mx.id, "lang": "en_US",
-        "phone": f"55 {1000 + index % 9000:04d} {index % 10000:04d}", "whatsapp_optin": True,
-    } for index in range(count)])
-    lines = env["account.move.line"].search([
-        ("display_type", "=", "payment_term"), ("parent_state", "=", "posted"),
-        ("company_id", "=", company.id)], limit=3)
-    communications = env["collection.communication"].create([{
-        "subject": "Bench", "company_id": company.id, "partner_id": partner.id, "recipient_id": partner.id,
-        "channel": "whatsapp", "level_id": policy.level_ids.id, "line_ids": [Command.set(lines.ids)],
-    } for partner in partners])
+    partners = env["res.partner"].create(
+        [
+            {
+                "name": f"Bench cliente {index:05d}",
+                "is_company": True,
+                "country_id": mx.id,
+                "lang": "en_US",
+                "phone": f"55 {1000 + index % 9000:04d} {index % 10000:04d}",
+                "whatsapp_optin": True,
+            }
+            for index in range(count)
+        ]
+    )
+    lines = env["account.move.line"].search(
+        [("display_type", "=", "payment_term"), ("parent_state", "=", "posted"), ("company_id", "=", company.id)],
+        limit=3,
+    )
+    communications = env["collection.communication"].create(
+        [
+            {
+                "subject": "Bench",
+                "company_id": company.id,
+                "partner_id": partner.id,
+                "recipient_id": partner.id,
+                "channel": "whatsapp",
+                "level_id": policy.level_ids.id,
+                "line_ids": [Command.set(lines.ids)],
+            }
+            for partner in partners
+        ]
+    )
     return communications
 
 
@@ -88,12 +141,14 @@ def main():
     config.parse_config(["-d", args.db, f"--addons-path={args.addons_path}", "--log-level=warn"])
     fake = FakeGraphAPI().start()
     if args.stumble:
+
         def stumble(index, payload):
             if index % 97 == 50:
                 return graph_error(130429, "(#130429) Rate limit hit", http_status=429, headers={"Retry-After": "0"})
             if index % 151 == 75:
                 return graph_error(131000, "(#131000) Something went wrong", http_status=500)
             return None
+
         fake.inject = stumble
     registry = Registry(args.db)
     try:
@@ -117,10 +172,14 @@ def main():
             out(f"messages               {args.messages}")
             out(f"pace (account)         {args.pace or 'unlimited'} msg/s")
             out(f"setup (not measured)   {setup:.1f} s")
-            out(f"validate + queue       {queue.elapsed:.2f} s, {args.messages / queue.elapsed:.0f} msg/s, "
-                f"{queue.queries} queries")
-            out(f"send (cron)            {send.elapsed:.2f} s, {args.messages / send.elapsed:.0f} msg/s, "
-                f"{send.queries} queries, {sends} HTTP requests")
+            out(
+                f"validate + queue       {queue.elapsed:.2f} s, {args.messages / queue.elapsed:.0f} msg/s, "
+                f"{queue.queries} queries"
+            )
+            out(
+                f"send (cron)            {send.elapsed:.2f} s, {args.messages / send.elapsed:.0f} msg/s, "
+                f"{send.queries} queries, {sends} HTTP requests"
+            )
             out(f"end to end             {args.messages / (queue.elapsed + send.elapsed):.0f} msg/s")
             out(f"states                 {states}")
             out(f"each sent exactly once {once}")

@@ -1,5 +1,6 @@
 """Cross-module journey: the engine's reminder carries the portal link, the customer opens it
 without a password, disputes one invoice, and the next reminder leaves that invoice out."""
+
 import re
 from datetime import timedelta
 
@@ -11,9 +12,11 @@ from odoo.addons.collections_portal.tests.common import CollectionsPortalCommon
 @tagged("post_install", "-at_install")
 class TestReminderJourney(CollectionsPortalCommon, HttpCase):
     def test_modules_are_installed_together(self):
-        modules = self.env["ir.module.module"].search([
-            ("name", "in", ("collections_management", "collections_whatsapp", "collections_portal")),
-        ])
+        modules = self.env["ir.module.module"].search(
+            [
+                ("name", "in", ("collections_management", "collections_whatsapp", "collections_portal")),
+            ]
+        )
         self.assertEqual(sorted(modules.mapped("state")), ["installed"] * 3)
 
     def test_from_reminder_link_to_dispute_to_next_reminder(self):
@@ -32,11 +35,15 @@ class TestReminderJourney(CollectionsPortalCommon, HttpCase):
         self.assertNotIn(self.invoice_b.name, page.text, "only this customer's invoices")
 
         reason = self.env["collection.dispute.reason"].search([], limit=1)
-        response = self._post(f"{path}/dispute", {
-            "invoice_id": str(self.invoice_2.id),
-            "reason_id": str(reason.id),
-            "comment": "We never received the second delivery.",
-        }, path=path)
+        response = self._post(
+            f"{path}/dispute",
+            {
+                "invoice_id": str(self.invoice_2.id),
+                "reason_id": str(reason.id),
+                "comment": "We never received the second delivery.",
+            },
+            path=path,
+        )
         self.assertEqual(response.status_code, 303)
         dispute = self.env["collection.dispute"].search([("partner_id", "=", self.customer.id)])
         self.assertEqual(dispute.line_ids, self._instalments(self.invoice_2))

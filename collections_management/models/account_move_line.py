@@ -23,14 +23,16 @@ class AccountMoveLine(models.Model):
     def _collection_open_domain(self):
         """Open receivable instalments: what collections may speak about. The one definition of
         it in the suite (the engine's SQL applies the same conditions)."""
-        return Domain([
-            ("display_type", "=", "payment_term"),
-            ("parent_state", "=", "posted"),
-            ("account_id.account_type", "=", "asset_receivable"),
-            ("reconciled", "=", False),
-            ("amount_residual", ">", 0),
-            ("move_id.payment_state", "not in", SETTLED_PAYMENT_STATES),
-        ])
+        return Domain(
+            [
+                ("display_type", "=", "payment_term"),
+                ("parent_state", "=", "posted"),
+                ("account_id.account_type", "=", "asset_receivable"),
+                ("reconciled", "=", False),
+                ("amount_residual", ">", 0),
+                ("move_id.payment_state", "not in", SETTLED_PAYMENT_STATES),
+            ]
+        )
 
     def _collection_not_paused_sql(self, alias):
         """SQL condition true for instalments dunning may remind: not under an open dispute and
@@ -54,10 +56,14 @@ class AccountMoveLine(models.Model):
         in accounting depends on them, and the ORM's write on journal items re-checks the whole
         move (about 7 ms an instalment)."""
         for level, line_ids in line_ids_by_level.items():
-            self.env.cr.execute(SQL(
-                """UPDATE account_move_line
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE account_move_line
                       SET collection_level_id = %s, collection_level_date = %s
                     WHERE id IN %s""",
-                level.id, date, tuple(line_ids),
-            ))
+                    level.id,
+                    date,
+                    tuple(line_ids),
+                )
+            )
         self.invalidate_model(["collection_level_id", "collection_level_date"])

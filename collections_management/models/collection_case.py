@@ -27,21 +27,29 @@ class CollectionCase(models.Model):
 
     name = fields.Char(related="partner_id.display_name", store=True, string="Customer Name")
     partner_id = fields.Many2one(
-        "res.partner", string="Customer", required=True, index=True, ondelete="cascade",
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        ondelete="cascade",
         domain=[("is_company", "=", True)],
     )
     partner_country_id = fields.Many2one(
         related="partner_id.country_id", store=True, string="Country", index="btree_not_null"
     )
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
-    )
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     currency_id = fields.Many2one(related="company_id.currency_id")
     user_id = fields.Many2one("res.users", string="Collector", index=True, tracking=True)
     team_id = fields.Many2one("collection.team", index=True, tracking=True)
     stage_id = fields.Many2one(
-        "collection.case.stage", index=True, tracking=True, group_expand="_read_group_stage_ids",
-        compute="_compute_stage_id", store=True, readonly=False, copy=False,
+        "collection.case.stage",
+        index=True,
+        tracking=True,
+        group_expand="_read_group_stage_ids",
+        compute="_compute_stage_id",
+        store=True,
+        readonly=False,
+        copy=False,
         domain="['|', ('company_id', '=', False), ('company_id', '=', company_id)]",
     )
     level_id = fields.Many2one("collection.level", tracking=True)
@@ -53,24 +61,34 @@ class CollectionCase(models.Model):
 
     # Amounts: always read from the receivable instalments and their reconciliation.
     amount_due = fields.Monetary(
-        string="Total Due", compute="_compute_amounts", store=True, currency_field="currency_id",
+        string="Total Due",
+        compute="_compute_amounts",
+        store=True,
+        currency_field="currency_id",
         help="Residual of every open receivable instalment of the customer, in company currency.",
     )
     amount_overdue = fields.Monetary(
-        string="Total Overdue", compute="_compute_amounts", store=True, currency_field="currency_id",
+        string="Total Overdue",
+        compute="_compute_amounts",
+        store=True,
+        currency_field="currency_id",
         help="Residual of the instalments past their due date, in company currency.",
     )
     overdue_line_count = fields.Integer(string="Overdue Instalments", compute="_compute_amounts", store=True)
     oldest_due_date = fields.Date(
-        compute="_compute_amounts", store=True,
+        compute="_compute_amounts",
+        store=True,
         help="Due date of the oldest instalment still overdue.",
     )
     amounts_date = fields.Date(
-        string="Amounts As Of", compute="_compute_amounts", store=True,
+        string="Amounts As Of",
+        compute="_compute_amounts",
+        store=True,
         help="Day the overdue amounts and the priority were last computed.",
     )
     days_late = fields.Integer(
-        compute="_compute_days_late", search="_search_days_late",
+        compute="_compute_days_late",
+        search="_search_days_late",
         help="Days since the oldest overdue instalment fell due.",
     )
     overdue_line_ids = fields.Many2many(
@@ -79,9 +97,7 @@ class CollectionCase(models.Model):
     open_line_ids = fields.Many2many(
         "account.move.line", compute="_compute_overdue_line_ids", string="Open Instalments"
     )
-    overdue_summary = fields.Html(
-        compute="_compute_overdue_line_ids", string="Overdue by Currency", sanitize=False
-    )
+    overdue_summary = fields.Html(compute="_compute_overdue_line_ids", string="Overdue by Currency", sanitize=False)
 
     # Priority score, explained on the form.
     score_amount = fields.Float(string="Amount Points", compute="_compute_amounts", store=True, digits=(16, 1))
@@ -93,30 +109,35 @@ class CollectionCase(models.Model):
         string="Payment Habit Points", compute="_compute_amounts", store=True, digits=(16, 1)
     )
     priority_score = fields.Float(
-        compute="_compute_amounts", store=True, digits=(16, 1), index=True,
+        compute="_compute_amounts",
+        store=True,
+        digits=(16, 1),
+        index=True,
         help="0 to 100: the sum of the amount, lateness, broken promise and payment habit points.",
     )
-    broken_promise_count = fields.Integer(
-        string="Broken Promises (12 months)", compute="_compute_amounts", store=True
-    )
+    broken_promise_count = fields.Integer(string="Broken Promises (12 months)", compute="_compute_amounts", store=True)
     payment_on_time_rate = fields.Float(
-        string="Paid on Time (12 months)", compute="_compute_amounts", store=True, digits=(16, 1),
+        string="Paid on Time (12 months)",
+        compute="_compute_amounts",
+        store=True,
+        digits=(16, 1),
         help="Share of the instalments paid in the last 12 months that were paid by their due date. "
         "-1 when the customer has no payment history yet.",
     )
     priority = fields.Selection(
         [("0", "Normal"), ("1", "Medium"), ("2", "High"), ("3", "Urgent")],
-        compute="_compute_priority", store=True, readonly=False,
+        compute="_compute_priority",
+        store=True,
+        readonly=False,
     )
 
     # Promises, disputes, contacts
     promise_ids = fields.One2many("collection.promise", "case_id", string="Promises")
-    promise_id = fields.Many2one(
-        "collection.promise", compute="_compute_promise_info", string="Open Promise"
-    )
+    promise_id = fields.Many2one("collection.promise", compute="_compute_promise_info", string="Open Promise")
     promise_state = fields.Selection(
         [("open", "Promised"), ("kept", "Kept"), ("partial", "Partly Kept"), ("broken", "Broken")],
-        compute="_compute_promise_info", string="Last Promise",
+        compute="_compute_promise_info",
+        string="Last Promise",
     )
     promise_count = fields.Integer(compute="_compute_promise_info")
     dispute_ids = fields.One2many("collection.dispute", "case_id", string="Disputes")
@@ -155,8 +176,10 @@ class CollectionCase(models.Model):
         )
 
     def _stage(self, xmlid):
-        return self.env.ref(f"collections_management.{xmlid}", raise_if_not_found=False) or \
-            self.env["collection.case.stage"]
+        return (
+            self.env.ref(f"collections_management.{xmlid}", raise_if_not_found=False)
+            or self.env["collection.case.stage"]
+        )
 
     @api.depends("amount_overdue")
     def _compute_stage_id(self):
@@ -181,15 +204,23 @@ class CollectionCase(models.Model):
                 case.date_closed = today
 
     def _receivable_domain(self):
-        return Domain([
-            ("partner_id", "in", self.partner_id.ids),
-            ("company_id", "in", self.company_id.ids),
-        ]) & self.env["account.move.line"]._collection_open_domain()
+        return (
+            Domain(
+                [
+                    ("partner_id", "in", self.partner_id.ids),
+                    ("company_id", "in", self.company_id.ids),
+                ]
+            )
+            & self.env["account.move.line"]._collection_open_domain()
+        )
 
     @api.depends(
-        "partner_id", "company_id",
-        "partner_id.collection_aml_ids.amount_residual", "partner_id.collection_aml_ids.parent_state",
-        "partner_id.collection_aml_ids.date_maturity", "partner_id.collection_aml_ids.move_id.payment_state",
+        "partner_id",
+        "company_id",
+        "partner_id.collection_aml_ids.amount_residual",
+        "partner_id.collection_aml_ids.parent_state",
+        "partner_id.collection_aml_ids.date_maturity",
+        "partner_id.collection_aml_ids.move_id.payment_state",
         "promise_ids.state",
     )
     def _compute_amounts(self):
@@ -229,8 +260,10 @@ class CollectionCase(models.Model):
             case.score_days = min(SCORE_DAYS_MAX, days / 3.0)
             case.score_promises = min(SCORE_PROMISES_MAX, 10.0 * case.broken_promise_count)
             case.score_reliability = (
-                SCORE_RELIABILITY_MAX * (1 - on_time / paid) if paid else SCORE_RELIABILITY_MAX / 2
-            ) if total > 0 else 0.0
+                (SCORE_RELIABILITY_MAX * (1 - on_time / paid) if paid else SCORE_RELIABILITY_MAX / 2)
+                if total > 0
+                else 0.0
+            )
             case.priority_score = round(
                 case.score_amount + case.score_days + case.score_promises + case.score_reliability, 1
             )
@@ -238,10 +271,18 @@ class CollectionCase(models.Model):
     def _read_broken_promises(self, today):
         if not self:
             return {}
-        rows = self.env["collection.promise"].sudo()._read_group(
-            [("case_id", "in", self.ids), ("state", "in", ("broken", "partial")),
-             ("date", ">=", today - timedelta(days=HISTORY_DAYS))],
-            ["case_id"], ["__count"],
+        rows = (
+            self.env["collection.promise"]
+            .sudo()
+            ._read_group(
+                [
+                    ("case_id", "in", self.ids),
+                    ("state", "in", ("broken", "partial")),
+                    ("date", ">=", today - timedelta(days=HISTORY_DAYS)),
+                ],
+                ["case_id"],
+                ["__count"],
+            )
         )
         return {case.id: count for case, count in rows}
 
@@ -251,12 +292,22 @@ class CollectionCase(models.Model):
         if not self:
             return {}
         self.env["account.move.line"].flush_model(
-            ["partner_id", "company_id", "display_type", "parent_state", "reconciled", "balance",
-             "date_maturity", "account_id", "date"]
+            [
+                "partner_id",
+                "company_id",
+                "display_type",
+                "parent_state",
+                "reconciled",
+                "balance",
+                "date_maturity",
+                "account_id",
+                "date",
+            ]
         )
         self.env["account.partial.reconcile"].flush_model(["debit_move_id", "credit_move_id"])
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             SELECT aml.partner_id, aml.company_id, COUNT(*),
                    COUNT(*) FILTER (WHERE paid.last_date <= aml.date_maturity)
               FROM account_move_line aml
@@ -277,10 +328,11 @@ class CollectionCase(models.Model):
                AND aml.date_maturity >= %(since)s
              GROUP BY aml.partner_id, aml.company_id
             """,
-            partners=tuple(self.partner_id.ids),
-            companies=tuple(self.company_id.ids),
-            since=today - timedelta(days=HISTORY_DAYS),
-        ))
+                partners=tuple(self.partner_id.ids),
+                companies=tuple(self.company_id.ids),
+                since=today - timedelta(days=HISTORY_DAYS),
+            )
+        )
         return {(row[0], row[1]): (row[2], row[3]) for row in self.env.cr.fetchall()}
 
     @api.depends("priority_score")
@@ -318,9 +370,7 @@ class CollectionCase(models.Model):
         cases = self.filtered("id")
         lines = self.env["account.move.line"]
         if cases:
-            lines = self.env["account.move.line"].search(
-                cases._receivable_domain(), order="date_maturity, id"
-            )
+            lines = self.env["account.move.line"].search(cases._receivable_domain(), order="date_maturity, id")
         by_case = defaultdict(lambda: self.env["account.move.line"])
         for line in lines:
             by_case[line.partner_id.id, line.company_id.id] |= line
@@ -342,7 +392,8 @@ class CollectionCase(models.Model):
         if not totals:
             return False
         rows = Markup("").join(
-            Markup("<tr><td>%s</td><td class='text-end'>%s</td><td class='text-end'>%s</td></tr>") % (
+            Markup("<tr><td>%s</td><td class='text-end'>%s</td><td class='text-end'>%s</td></tr>")
+            % (
                 currency.name,
                 format_amount(self.env, total, currency),
                 _("%s days late", (today - oldest).days),
@@ -371,10 +422,17 @@ class CollectionCase(models.Model):
     @api.depends("partner_id", "company_id")
     def _compute_communication_ids(self):
         Communication = self.env["collection.communication"]
-        communications = Communication.search([
-            ("partner_id", "in", self.partner_id.ids), ("company_id", "in", self.company_id.ids),
-            ("state", "!=", "simulated"),
-        ]) if self.partner_id else Communication
+        communications = (
+            Communication.search(
+                [
+                    ("partner_id", "in", self.partner_id.ids),
+                    ("company_id", "in", self.company_id.ids),
+                    ("state", "!=", "simulated"),
+                ]
+            )
+            if self.partner_id
+            else Communication
+        )
         by_key = defaultdict(lambda: Communication)
         for communication in communications:
             by_key[communication.partner_id.id, communication.company_id.id] |= communication
@@ -432,15 +490,20 @@ class CollectionCase(models.Model):
         # The engine's own updates are not tracked one message per case: the communications and
         # the level on the case already say what happened, and tracking would cost queries per case.
         Case = self.sudo().with_company(run.company_id).with_context(tracking_disable=True)
-        cases = Case.search([
-            ("partner_id", "in", list(partner_levels)), ("company_id", "=", run.company_id.id),
-        ])
+        cases = Case.search(
+            [
+                ("partner_id", "in", list(partner_levels)),
+                ("company_id", "=", run.company_id.id),
+            ]
+        )
         existing = {case.partner_id.id: case for case in cases}
-        new_cases = Case.create([
-            {"partner_id": partner_id, "company_id": run.company_id.id, "level_id": level.id}
-            for partner_id, level in partner_levels.items()
-            if partner_id not in existing and level.days > 0
-        ])
+        new_cases = Case.create(
+            [
+                {"partner_id": partner_id, "company_id": run.company_id.id, "level_id": level.id}
+                for partner_id, level in partner_levels.items()
+                if partner_id not in existing and level.days > 0
+            ]
+        )
         cases._refresh_amounts()
         escalations = {case: case.level_id for case in new_cases}
         by_level = defaultdict(lambda: Case)
@@ -477,24 +540,32 @@ class CollectionCase(models.Model):
             cases.write({"user_id": manager.id})
         if not escalated:
             return
-        self.browse([case.id for case in escalated])._message_log_batch(bodies={
-            case.id: escape(_("Escalated at level %(level)s.", level=level.name))
-            for case, level in escalated.items()
-        })
+        self.browse([case.id for case in escalated])._message_log_batch(
+            bodies={
+                case.id: escape(_("Escalated at level %(level)s.", level=level.name))
+                for case, level in escalated.items()
+            }
+        )
         todo = self.env.ref("mail.mail_activity_data_todo")
         model_id = self.env["ir.model"]._get_id(self._name)
         today = fields.Date.context_today(self)
         # Tasks show in their owner's activities; no e-mail per task from a batch of the engine.
-        self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create([{
-            "res_model_id": model_id,
-            "res_id": case.id,
-            "activity_type_id": todo.id,
-            "summary": _("Escalated: %(level)s", level=level.name),
-            "note": _("The customer reached %(level)s. Review the case and decide the next step.",
-                      level=level.name),
-            "user_id": (case.user_id or case.team_id.user_id or self.env.user).id,
-            "date_deadline": today,
-        } for case, level in escalated.items()])
+        self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(
+            [
+                {
+                    "res_model_id": model_id,
+                    "res_id": case.id,
+                    "activity_type_id": todo.id,
+                    "summary": _("Escalated: %(level)s", level=level.name),
+                    "note": _(
+                        "The customer reached %(level)s. Review the case and decide the next step.", level=level.name
+                    ),
+                    "user_id": (case.user_id or case.team_id.user_id or self.env.user).id,
+                    "date_deadline": today,
+                }
+                for case, level in escalated.items()
+            ]
+        )
 
     # ------------------------------------------------------------------
     # Assignment
@@ -527,8 +598,10 @@ class CollectionCase(models.Model):
             for team in company_teams:
                 if not remaining:
                     break
-                matched_partners = self.env["res.partner"].sudo().search(
-                    Domain("id", "in", remaining.partner_id.ids) & team._get_partner_domain()
+                matched_partners = (
+                    self.env["res.partner"]
+                    .sudo()
+                    .search(Domain("id", "in", remaining.partner_id.ids) & team._get_partner_domain())
                 )
                 matched = remaining.filtered(lambda case, p=matched_partners: case.partner_id in p)
                 if matched:
@@ -590,17 +663,25 @@ class CollectionCase(models.Model):
     def action_view_promises(self):
         self.ensure_one()
         return self._action_related(
-            "collections_management.collection_promise_action", [("case_id", "=", self.id)],
-            {"default_case_id": self.id, "default_partner_id": self.partner_id.id,
-             "default_company_id": self.company_id.id},
+            "collections_management.collection_promise_action",
+            [("case_id", "=", self.id)],
+            {
+                "default_case_id": self.id,
+                "default_partner_id": self.partner_id.id,
+                "default_company_id": self.company_id.id,
+            },
         )
 
     def action_view_disputes(self):
         self.ensure_one()
         return self._action_related(
-            "collections_management.collection_dispute_action", [("case_id", "=", self.id)],
-            {"default_case_id": self.id, "default_partner_id": self.partner_id.id,
-             "default_company_id": self.company_id.id},
+            "collections_management.collection_dispute_action",
+            [("case_id", "=", self.id)],
+            {
+                "default_case_id": self.id,
+                "default_partner_id": self.partner_id.id,
+                "default_company_id": self.company_id.id,
+            },
         )
 
     def action_view_communications(self):
@@ -627,17 +708,27 @@ class CollectionCase(models.Model):
         for case in self:
             case.message_post(body=escape(body), subtype_xmlid="mail.mt_note")
 
-    def _schedule_collector_activity(self, summary, note="", activity_xmlid="mail.mail_activity_data_todo",
-                                     date_deadline=None, user=None):
+    def _schedule_collector_activity(
+        self, summary, note="", activity_xmlid="mail.mail_activity_data_todo", date_deadline=None, user=None
+    ):
         """One activity per case, for ``user`` or the case's collector."""
         activity_type = self.env.ref(activity_xmlid)
         model_id = self.env["ir.model"]._get_id(self._name)
-        return self.env["mail.activity"].sudo().create([{
-            "res_model_id": model_id,
-            "res_id": case.id,
-            "activity_type_id": activity_type.id,
-            "summary": summary,
-            "note": note,
-            "user_id": (user or case.user_id or case.team_id.user_id or self.env.user).id,
-            "date_deadline": date_deadline or fields.Date.context_today(self),
-        } for case in self])
+        return (
+            self.env["mail.activity"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "res_model_id": model_id,
+                        "res_id": case.id,
+                        "activity_type_id": activity_type.id,
+                        "summary": summary,
+                        "note": note,
+                        "user_id": (user or case.user_id or case.team_id.user_id or self.env.user).id,
+                        "date_deadline": date_deadline or fields.Date.context_today(self),
+                    }
+                    for case in self
+                ]
+            )
+        )

@@ -49,21 +49,21 @@ class CollectionCommunication(models.Model):
 
     subject = fields.Char()
     date = fields.Datetime(default=fields.Datetime.now, required=True, index=True)
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
-    )
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     currency_id = fields.Many2one(related="company_id.currency_id")
     partner_id = fields.Many2one(
-        "res.partner", string="Customer", required=True, index=True, ondelete="cascade",
+        "res.partner",
+        string="Customer",
+        required=True,
+        index=True,
+        ondelete="cascade",
         help="The commercial entity whose instalments this contact is about.",
     )
     recipient_id = fields.Many2one(
         "res.partner", string="Contact", help="The contact person actually reached or written to."
     )
     user_id = fields.Many2one("res.users", string="By", default=lambda self: self.env.user)
-    direction = fields.Selection(
-        [("outbound", "Outbound"), ("inbound", "Inbound")], default="outbound", required=True
-    )
+    direction = fields.Selection([("outbound", "Outbound"), ("inbound", "Inbound")], default="outbound", required=True)
     channel = fields.Selection(CHANNELS, required=True)
     state = fields.Selection(STATES, default="queued", required=True, index=True)
     failure_reason = fields.Text()
@@ -91,11 +91,14 @@ class CollectionCommunication(models.Model):
     mail_message_ids = fields.One2many("mail.message", "collection_communication_id")
     activity_ids = fields.One2many("mail.activity", "collection_communication_id", string="Tasks")
     external_id = fields.Char(
-        string="External Message ID", index="btree_not_null", copy=False,
+        string="External Message ID",
+        index="btree_not_null",
+        copy=False,
         help="Identifier given by an external provider (e.g. WhatsApp message id).",
     )
     fallback_of_id = fields.Many2one(
-        "collection.communication", ondelete="set null",
+        "collection.communication",
+        ondelete="set null",
         help="The communication that could not reach the customer and this one replaces.",
     )
     portal_url = fields.Char(compute="_compute_portal_url", string="Customer Link")
@@ -200,19 +203,21 @@ class CollectionCommunication(models.Model):
             if fallback in ("none", communication.channel, False):
                 continue
             channel = "call" if fallback == "task" else fallback
-            fallbacks.append({
-                "subject": communication.subject,
-                "company_id": communication.company_id.id,
-                "partner_id": communication.partner_id.id,
-                "recipient_id": communication.recipient_id.id,
-                "channel": channel,
-                "run_id": communication.run_id.id,
-                "level_id": communication.level_id.id,
-                "line_ids": [fields.Command.set(communication.line_ids.ids)],
-                "amount_total": communication.amount_total,
-                "fallback_of_id": communication.id,
-                "note": communication.failure_reason,
-            })
+            fallbacks.append(
+                {
+                    "subject": communication.subject,
+                    "company_id": communication.company_id.id,
+                    "partner_id": communication.partner_id.id,
+                    "recipient_id": communication.recipient_id.id,
+                    "channel": channel,
+                    "run_id": communication.run_id.id,
+                    "level_id": communication.level_id.id,
+                    "line_ids": [fields.Command.set(communication.line_ids.ids)],
+                    "amount_total": communication.amount_total,
+                    "fallback_of_id": communication.id,
+                    "note": communication.failure_reason,
+                }
+            )
         if fallbacks:
             self.create(fallbacks)._send()
 
@@ -223,9 +228,7 @@ class CollectionCommunication(models.Model):
         blacklisted = set()
         if recipients:
             emails = {email_normalize(p.email) for p in recipients if p.email}
-            blacklisted = set(
-                self.env["mail.blacklist"].sudo().search([("email", "in", list(emails))]).mapped("email")
-            )
+            blacklisted = set(self.env["mail.blacklist"].sudo().search([("email", "in", list(emails))]).mapped("email"))
         unreachable = defaultdict(lambda: self.browse())
         for communication in self:
             partner, recipient = communication.partner_id, communication.recipient_id
@@ -250,8 +253,15 @@ class CollectionCommunication(models.Model):
         in the customer's chatter."""
         rendered = template._generate_template(
             self.ids,
-            ("subject", "email_from", "reply_to", "mail_server_id", "attachment_ids",
-             "report_template_ids", "scheduled_date"),
+            (
+                "subject",
+                "email_from",
+                "reply_to",
+                "mail_server_id",
+                "attachment_ids",
+                "report_template_ids",
+                "scheduled_date",
+            ),
         )
         bodies = self._render_body_batch(template)
         author = self.env.user.partner_id
@@ -264,36 +274,48 @@ class CollectionCommunication(models.Model):
         for communication in self:
             values = rendered[communication.id]
             body = bodies[communication.id]
-            mail_values.append({
-                "subject": values.get("subject"),
-                "body": body,
-                "body_html": body,
-                "email_from": values.get("email_from") or communication.company_id.email_formatted
-                or author.email_formatted,
-                "reply_to": values.get("reply_to") or reply_to_by_partner.get(communication.partner_id.id),
-                "mail_server_id": values.get("mail_server_id"),
-                "scheduled_date": values.get("scheduled_date"),
-                "model": "res.partner",
-                "res_id": communication.partner_id.id,
-                "message_type": "email_outgoing",
-                "subtype_id": note,
-                "author_id": author.id,
-                "recipient_ids": [fields.Command.link(communication.recipient_id.id)],
-                "partner_ids": [fields.Command.link(communication.recipient_id.id)],
-                "attachment_ids": [fields.Command.link(aid) for aid in values.get("attachment_ids") or []],
-                "auto_delete": False,
-                "collection_communication_id": communication.id,
-            })
+            mail_values.append(
+                {
+                    "subject": values.get("subject"),
+                    "body": body,
+                    "body_html": body,
+                    "email_from": values.get("email_from")
+                    or communication.company_id.email_formatted
+                    or author.email_formatted,
+                    "reply_to": values.get("reply_to") or reply_to_by_partner.get(communication.partner_id.id),
+                    "mail_server_id": values.get("mail_server_id"),
+                    "scheduled_date": values.get("scheduled_date"),
+                    "model": "res.partner",
+                    "res_id": communication.partner_id.id,
+                    "message_type": "email_outgoing",
+                    "subtype_id": note,
+                    "author_id": author.id,
+                    "recipient_ids": [fields.Command.link(communication.recipient_id.id)],
+                    "partner_ids": [fields.Command.link(communication.recipient_id.id)],
+                    "attachment_ids": [fields.Command.link(aid) for aid in values.get("attachment_ids") or []],
+                    "auto_delete": False,
+                    "collection_communication_id": communication.id,
+                }
+            )
         mails = self.env["mail.mail"].sudo().create(mail_values)
         attachments = [rendered[c.id].get("attachments") for c in self]
         for mail, files in zip(mails, attachments):
             if files:
-                mail.write({"attachment_ids": [
-                    fields.Command.create({
-                        "name": name, "datas": datas, "res_model": "mail.message",
-                        "res_id": mail.mail_message_id.id,
-                    }) for name, datas in files
-                ]})
+                mail.write(
+                    {
+                        "attachment_ids": [
+                            fields.Command.create(
+                                {
+                                    "name": name,
+                                    "datas": datas,
+                                    "res_model": "mail.message",
+                                    "res_id": mail.mail_message_id.id,
+                                }
+                            )
+                            for name, datas in files
+                        ]
+                    }
+                )
         self.write({"state": "queued"})
 
     def _render_body_batch(self, template):
@@ -347,35 +369,55 @@ class CollectionCommunication(models.Model):
         for template, communications in to_send.grouped(lambda c: c.level_id.sms_template_id).items():
             bodies = template._render_field("body", communications.ids, compute_lang=True)
             author = self.env.user.partner_id
-            messages = self.env["mail.message"].sudo().create([{
-                "model": "res.partner",
-                "res_id": communication.partner_id.id,
-                "message_type": "sms",
-                "subtype_id": self.env.ref("mail.mt_note").id,
-                "author_id": author.id,
-                "body": bodies[communication.id],
-                "reply_to": False,
-                "collection_communication_id": communication.id,
-            } for communication in communications])
-            self.env["sms.sms"].sudo().create([{
-                "number": numbers[communication.id],
-                "body": bodies[communication.id],
-                "partner_id": communication.recipient_id.id,
-                "mail_message_id": message.id,
-            } for communication, message in zip(communications, messages)])
+            messages = (
+                self.env["mail.message"]
+                .sudo()
+                .create(
+                    [
+                        {
+                            "model": "res.partner",
+                            "res_id": communication.partner_id.id,
+                            "message_type": "sms",
+                            "subtype_id": self.env.ref("mail.mt_note").id,
+                            "author_id": author.id,
+                            "body": bodies[communication.id],
+                            "reply_to": False,
+                            "collection_communication_id": communication.id,
+                        }
+                        for communication in communications
+                    ]
+                )
+            )
+            self.env["sms.sms"].sudo().create(
+                [
+                    {
+                        "number": numbers[communication.id],
+                        "body": bodies[communication.id],
+                        "partner_id": communication.recipient_id.id,
+                        "mail_message_id": message.id,
+                    }
+                    for communication, message in zip(communications, messages)
+                ]
+            )
             communications.state = "queued"
 
     # Letter ---------------------------------------------------------------
 
     def _send_letter(self):
         """Letters wait in the queue until someone prints them (see action_print_letters)."""
-        failed = self._mark_failed_by_reason({
-            _("The customer asked not to receive reminders by letter."):
-                self.filtered(lambda c: c.partner_id.collection_optout_letter),
-            _("The customer has no postal address to send a letter to."):
-                self.filtered(lambda c: not c.partner_id.collection_optout_letter
-                              and not (c.recipient_id.street and c.recipient_id.city)),
-        })
+        failed = self._mark_failed_by_reason(
+            {
+                _("The customer asked not to receive reminders by letter."): self.filtered(
+                    lambda c: c.partner_id.collection_optout_letter
+                ),
+                _("The customer has no postal address to send a letter to."): self.filtered(
+                    lambda c: (
+                        not c.partner_id.collection_optout_letter
+                        and not (c.recipient_id.street and c.recipient_id.city)
+                    )
+                ),
+            }
+        )
         (self - failed).write({"state": "queued"})
 
     def action_print_letters(self):
@@ -403,27 +445,38 @@ class CollectionCommunication(models.Model):
     def _send_call(self):
         """Schedule a call task for the collector on the customer's case (or the customer)."""
         default_type = self.env.ref("mail.mail_activity_data_call")
-        cases = self.env["collection.case"].sudo().search([
-            ("partner_id", "in", self.partner_id.ids), ("company_id", "in", self.company_id.ids),
-        ])
+        cases = (
+            self.env["collection.case"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "in", self.partner_id.ids),
+                    ("company_id", "in", self.company_id.ids),
+                ]
+            )
+        )
         case_by_key = {(case.partner_id.id, case.company_id.id): case for case in cases}
         activities = []
         for communication in self:
             level = communication.level_id
             case = case_by_key.get((communication.partner_id.id, communication.company_id.id), cases.browse())
             target = case or communication.partner_id
-            activities.append({
-                "res_model_id": self.env["ir.model"]._get_id(target._name),
-                "res_id": target.id,
-                "activity_type_id": (level.call_activity_type_id or default_type).id,
-                "summary": _("Call %(customer)s: %(level)s",
-                             customer=communication.partner_id.display_name,
-                             level=level.name or _("overdue invoices")),
-                "note": communication.note or "",
-                "user_id": communication._get_task_user(case).id,
-                "date_deadline": fields.Date.context_today(self),
-                "collection_communication_id": communication.id,
-            })
+            activities.append(
+                {
+                    "res_model_id": self.env["ir.model"]._get_id(target._name),
+                    "res_id": target.id,
+                    "activity_type_id": (level.call_activity_type_id or default_type).id,
+                    "summary": _(
+                        "Call %(customer)s: %(level)s",
+                        customer=communication.partner_id.display_name,
+                        level=level.name or _("overdue invoices"),
+                    ),
+                    "note": communication.note or "",
+                    "user_id": communication._get_task_user(case).id,
+                    "date_deadline": fields.Date.context_today(self),
+                    "collection_communication_id": communication.id,
+                }
+            )
         # Collectors find their tasks in their activities; no e-mail per task in a run of thousands.
         self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(activities)
         self.write({"state": "queued"})

@@ -52,9 +52,7 @@ class CollectionDemo(models.AbstractModel):
         partly paid, some in several instalments. Dates are relative to today."""
         rng = random.Random(seed)
         company = self.env.company
-        journal = self.env["account.journal"].search(
-            [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1
-        )
+        journal = self.env["account.journal"].search([("type", "=", "sale"), ("company_id", "=", company.id)], limit=1)
         if not journal:
             return
         languages = {code for __, __, __, __, __, code, __ in DEMO_CUSTOMERS}
@@ -62,42 +60,58 @@ class CollectionDemo(models.AbstractModel):
             if not self.env["res.lang"]._lang_get(code):
                 self.env["res.lang"]._activate_lang(code)
         countries = {c.code: c for c in self.env["res.country"].search([])}
-        partners = self.env["res.partner"].create([{
-            "name": name,
-            "is_company": True,
-            "country_id": countries[country].id,
-            "city": city,
-            "street": street,
-            "zip": zip_code,
-            "lang": lang,
-            "phone": phone,
-            "email": f"cuentas@{''.join(ch for ch in name.lower() if ch.isalnum())[:20]}.example.com",
-        } for name, country, city, street, zip_code, lang, phone in DEMO_CUSTOMERS])
+        partners = self.env["res.partner"].create(
+            [
+                {
+                    "name": name,
+                    "is_company": True,
+                    "country_id": countries[country].id,
+                    "city": city,
+                    "street": street,
+                    "zip": zip_code,
+                    "lang": lang,
+                    "phone": phone,
+                    "email": f"cuentas@{''.join(ch for ch in name.lower() if ch.isalnum())[:20]}.example.com",
+                }
+                for name, country, city, street, zip_code, lang, phone in DEMO_CUSTOMERS
+            ]
+        )
         # A collections contact at a few customers: reminders go to them.
-        self.env["res.partner"].create([{
-            "name": f"Cuentas por cobrar {partner.name}",
-            "parent_id": partner.id,
-            "type": "invoice",
-            "email": f"cobranza@{partner.email.split('@')[1]}",
-            "phone": partner.phone,
-            "lang": partner.lang,
-            "street": partner.street,
-            "city": partner.city,
-            "zip": partner.zip,
-            "country_id": partner.country_id.id,
-            "collection_contact": True,
-        } for partner in partners[:6]])
+        self.env["res.partner"].create(
+            [
+                {
+                    "name": f"Cuentas por cobrar {partner.name}",
+                    "parent_id": partner.id,
+                    "type": "invoice",
+                    "email": f"cobranza@{partner.email.split('@')[1]}",
+                    "phone": partner.phone,
+                    "lang": partner.lang,
+                    "street": partner.street,
+                    "city": partner.city,
+                    "zip": partner.zip,
+                    "country_id": partner.country_id.id,
+                    "collection_contact": True,
+                }
+                for partner in partners[:6]
+            ]
+        )
         term_30 = self.env.ref("account.account_payment_term_30days")
-        term_split = self.env["account.payment.term"].create({
-            "name": "50% at 30 days, 50% at 60 days",
-            "line_ids": [
-                fields.Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 30}),
-                fields.Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 60}),
-            ],
-        })
-        product = self.env["product.product"].create({
-            "name": "Consulting services", "type": "service", "list_price": 1000.0,
-        })
+        term_split = self.env["account.payment.term"].create(
+            {
+                "name": "50% at 30 days, 50% at 60 days",
+                "line_ids": [
+                    fields.Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 30}),
+                    fields.Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 60}),
+                ],
+            }
+        )
+        product = self.env["product.product"].create(
+            {
+                "name": "Consulting services",
+                "type": "service",
+                "list_price": 1000.0,
+            }
+        )
         today = fields.Date.context_today(self)
         move_values = []
         for index in range(invoice_count):
@@ -108,33 +122,43 @@ class CollectionDemo(models.AbstractModel):
             worst_bucket = partner_index % len(AGING_OFFSETS)
             low, high = AGING_OFFSETS[rng.randint(0, worst_bucket)]
             invoice_date = today - timedelta(days=rng.randint(low, high) + 30)
-            move_values.append({
-                "move_type": "out_invoice",
-                "partner_id": partner.id,
-                "journal_id": journal.id,
-                "invoice_date": invoice_date,
-                "invoice_payment_term_id": (term_split if index % 9 == 0 else term_30).id,
-                "invoice_line_ids": [fields.Command.create({
-                    "product_id": product.id,
-                    "quantity": rng.randint(1, 5),
-                    "price_unit": rng.choice([180.0, 420.0, 750.0, 1250.0, 2400.0, 5300.0]),
-                    "tax_ids": [fields.Command.clear()],
-                })],
-            })
+            move_values.append(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "journal_id": journal.id,
+                    "invoice_date": invoice_date,
+                    "invoice_payment_term_id": (term_split if index % 9 == 0 else term_30).id,
+                    "invoice_line_ids": [
+                        fields.Command.create(
+                            {
+                                "product_id": product.id,
+                                "quantity": rng.randint(1, 5),
+                                "price_unit": rng.choice([180.0, 420.0, 750.0, 1250.0, 2400.0, 5300.0]),
+                                "tax_ids": [fields.Command.clear()],
+                            }
+                        )
+                    ],
+                }
+            )
         moves = self.env["account.move"].create(move_values)
         moves.action_post()
         # Some invoices partly paid: a third of their total.
         for move in moves.filtered(lambda m: m.id % 7 == 0):
-            self.env["account.payment.register"].with_context(
-                active_model="account.move", active_ids=move.ids
-            ).create({"amount": move.amount_total / 3, "payment_date": today})._create_payments()
+            self.env["account.payment.register"].with_context(active_model="account.move", active_ids=move.ids).create(
+                {"amount": move.amount_total / 3, "payment_date": today}
+            )._create_payments()
         policy = company.collection_policy_id
         if policy:
             # The demo contacts customers any day at any hour so its run always sends something.
-            policy.write({
-                "contact_saturday": True, "contact_sunday": True,
-                "contact_hour_from": 0.0, "contact_hour_to": 24.0,
-            })
+            policy.write(
+                {
+                    "contact_saturday": True,
+                    "contact_sunday": True,
+                    "contact_hour_from": 0.0,
+                    "contact_hour_to": 24.0,
+                }
+            )
             self.env["collection.run"].create({"company_id": company.id, "run_type": "manual"})._execute()
 
     @api.model
@@ -152,28 +176,50 @@ class CollectionDemo(models.AbstractModel):
         Users = self.env["res.users"].with_context(no_reset_password=True)
 
         def user(name, login, group):
-            return Users.create({
-                "name": name, "login": login, "email": f"{login}@example.com",
-                "company_id": company.id, "company_ids": [fields.Command.set(company.ids)],
-                "group_ids": [fields.Command.link(group.id)],
-            })
+            return Users.create(
+                {
+                    "name": name,
+                    "login": login,
+                    "email": f"{login}@example.com",
+                    "company_id": company.id,
+                    "company_ids": [fields.Command.set(company.ids)],
+                    "group_ids": [fields.Command.link(group.id)],
+                }
+            )
 
         manager = user("Elena Torres", "elena.torres", manager_group)
         lucia = user("Lucía Fernández", "lucia.fernandez", collector_group)
         diego = user("Diego Ramírez", "diego.ramirez", collector_group)
         sofia = user("Sofía Martín", "sofia.martin", collector_group)
-        latam = self.env.ref("base.mx") | self.env.ref("base.co") | self.env.ref("base.cl") | \
-            self.env.ref("base.ar") | self.env.ref("base.pe")
+        latam = (
+            self.env.ref("base.mx")
+            | self.env.ref("base.co")
+            | self.env.ref("base.cl")
+            | self.env.ref("base.ar")
+            | self.env.ref("base.pe")
+        )
         Team = self.env["collection.team"]
-        Team.create({
-            "name": "Latin America", "sequence": 1, "company_id": company.id, "user_id": manager.id,
-            "member_ids": [fields.Command.set((lucia | diego).ids)], "assignment_method": "round_robin",
-            "partner_domain": str([("country_id", "in", latam.ids)]),
-        })
-        Team.create({
-            "name": "Spain and International", "sequence": 2, "company_id": company.id, "user_id": manager.id,
-            "member_ids": [fields.Command.set(sofia.ids)], "assignment_method": "amount",
-        })
+        Team.create(
+            {
+                "name": "Latin America",
+                "sequence": 1,
+                "company_id": company.id,
+                "user_id": manager.id,
+                "member_ids": [fields.Command.set((lucia | diego).ids)],
+                "assignment_method": "round_robin",
+                "partner_domain": str([("country_id", "in", latam.ids)]),
+            }
+        )
+        Team.create(
+            {
+                "name": "Spain and International",
+                "sequence": 2,
+                "company_id": company.id,
+                "user_id": manager.id,
+                "member_ids": [fields.Command.set(sofia.ids)],
+                "assignment_method": "amount",
+            }
+        )
         cases._assign_cases()
         work = cases.filtered(lambda case: not case.is_closed).sorted(lambda c: (-c.priority_score, c.id))
         if len(work) < 14:
@@ -183,14 +229,23 @@ class CollectionDemo(models.AbstractModel):
         reason = self.env.ref("collections_management.collection_dispute_reason_not_received")
 
         def log(case, outcome, **values):
-            return self.env["collection.log.contact"].with_user(case.user_id or self.env.user).create({
-                "case_id": case.id, "outcome": outcome, **values,
-            }).action_log()
+            return (
+                self.env["collection.log.contact"]
+                .with_user(case.user_id or self.env.user)
+                .create(
+                    {
+                        "case_id": case.id,
+                        "outcome": outcome,
+                        **values,
+                    }
+                )
+                .action_log()
+            )
 
         def pay(moves, amount, date):
-            self.env["account.payment.register"].with_context(
-                active_model="account.move", active_ids=moves.ids
-            ).create({"amount": amount, "payment_date": date, "group_payment": True})._create_payments()
+            self.env["account.payment.register"].with_context(active_model="account.move", active_ids=moves.ids).create(
+                {"amount": amount, "payment_date": date, "group_payment": True}
+            )._create_payments()
 
         def oldest_invoice(case):
             return case.overdue_line_ids.sorted("date_maturity")[:1].move_id
@@ -203,43 +258,65 @@ class CollectionDemo(models.AbstractModel):
         log(work[3], "callback", note="The controller is travelling; call again on Thursday.")
         log(work[4], "no_answer")
         # Open promises: one single amount, one payment plan with its first amount paid
-        log(work[5], "promise", promise_date=today + timedelta(days=7),
-            promise_amount=work[5].amount_overdue, note="Will pay by transfer next week.")
+        log(
+            work[5],
+            "promise",
+            promise_date=today + timedelta(days=7),
+            promise_amount=work[5].amount_overdue,
+            note="Will pay by transfer next week.",
+        )
         plan_case = work[6]
         third = round(plan_case.amount_overdue / 3, 2)
-        plan = Promise.create({
-            "partner_id": plan_case.partner_id.id, "company_id": company.id, "case_id": plan_case.id,
-            "date_made": today - timedelta(days=20), "channel": "call",
-            "plan_line_ids": [
-                fields.Command.create({"date": today + timedelta(days=days), "amount": third})
-                for days in (-10, 10, 30)
-            ],
-        })
+        plan = Promise.create(
+            {
+                "partner_id": plan_case.partner_id.id,
+                "company_id": company.id,
+                "case_id": plan_case.id,
+                "date_made": today - timedelta(days=20),
+                "channel": "call",
+                "plan_line_ids": [
+                    fields.Command.create({"date": today + timedelta(days=days), "amount": third})
+                    for days in (-10, 10, 30)
+                ],
+            }
+        )
         pay(oldest_invoice(plan_case), plan.plan_line_ids[0].amount, today - timedelta(days=12))
         # Broken, partly kept and kept promises
         settled = Promise
         for case, share in ((work[7], 0.0), (work[8], 0.0), (work[9], 0.4), (work[10], 1.0)):
             invoice = oldest_invoice(case)
             lines = invoice.line_ids & case.overdue_line_ids
-            promise = Promise.create({
-                "partner_id": case.partner_id.id, "company_id": company.id, "case_id": case.id,
-                "date_made": today - timedelta(days=20), "date": today - timedelta(days=8),
-                "amount": sum(lines.mapped("amount_residual")), "scope": "lines",
-                "line_ids": [fields.Command.set(lines.ids)], "channel": "email" if share else "call",
-            })
+            promise = Promise.create(
+                {
+                    "partner_id": case.partner_id.id,
+                    "company_id": company.id,
+                    "case_id": case.id,
+                    "date_made": today - timedelta(days=20),
+                    "date": today - timedelta(days=8),
+                    "amount": sum(lines.mapped("amount_residual")),
+                    "scope": "lines",
+                    "line_ids": [fields.Command.set(lines.ids)],
+                    "channel": "email" if share else "call",
+                }
+            )
             if share:
                 pay(invoice, round(promise.amount * share, 2), today - timedelta(days=10))
             settled |= promise
         settled._check_promises()
         # Open disputes, one past its deadline
         log(work[11], "dispute", dispute_reason_id=reason.id, note="Half of the goods never arrived.")
-        self.env["collection.dispute"].create({
-            "partner_id": work[12].partner_id.id, "company_id": company.id, "case_id": work[12].id,
-            "reason_id": self.env.ref("collections_management.collection_dispute_reason_price").id,
-            "move_ids": [fields.Command.set(oldest_invoice(work[12]).ids)],
-            "description": "The invoice does not apply the agreed 10% discount.",
-            "user_id": manager.id, "deadline": today - timedelta(days=3),
-        })
+        self.env["collection.dispute"].create(
+            {
+                "partner_id": work[12].partner_id.id,
+                "company_id": company.id,
+                "case_id": work[12].id,
+                "reason_id": self.env.ref("collections_management.collection_dispute_reason_price").id,
+                "move_ids": [fields.Command.set(oldest_invoice(work[12]).ids)],
+                "description": "The invoice does not apply the agreed 10% discount.",
+                "user_id": manager.id,
+                "deadline": today - timedelta(days=3),
+            }
+        )
         self.env["collection.dispute"]._cron_deadline_alerts()
         # Paid and closed
         closed = work[13]

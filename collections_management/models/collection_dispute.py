@@ -16,21 +16,27 @@ class CollectionDispute(models.Model):
     partner_id = fields.Many2one(
         "res.partner", string="Customer", required=True, index=True, domain=[("is_company", "=", True)]
     )
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
-    )
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     currency_id = fields.Many2one(related="company_id.currency_id")
-    case_id = fields.Many2one(
-        "collection.case", index="btree_not_null", ondelete="set null", copy=False
-    )
+    case_id = fields.Many2one("collection.case", index="btree_not_null", ondelete="set null", copy=False)
     move_ids = fields.Many2many(
-        "account.move", "collection_dispute_move_rel", "dispute_id", "move_id", string="Invoices",
+        "account.move",
+        "collection_dispute_move_rel",
+        "dispute_id",
+        "move_id",
+        string="Invoices",
         domain="[('commercial_partner_id', '=', partner_id), ('company_id', '=', company_id), "
         "('move_type', '=', 'out_invoice'), ('state', '=', 'posted')]",
     )
     line_ids = fields.Many2many(
-        "account.move.line", "collection_dispute_move_line_rel", "dispute_id", "line_id",
-        string="Instalments", compute="_compute_line_ids", store=True, readonly=False,
+        "account.move.line",
+        "collection_dispute_move_line_rel",
+        "dispute_id",
+        "line_id",
+        string="Instalments",
+        compute="_compute_line_ids",
+        store=True,
+        readonly=False,
         domain="[('partner_id', '=', partner_id), ('company_id', '=', company_id), "
         "('display_type', '=', 'payment_term'), ('parent_state', '=', 'posted'), "
         "('account_id.account_type', '=', 'asset_receivable')]",
@@ -39,26 +45,40 @@ class CollectionDispute(models.Model):
     reason_id = fields.Many2one("collection.dispute.reason")
     description = fields.Text()
     user_id = fields.Many2one(
-        "res.users", string="Owner", default=lambda self: self.env.user, tracking=True,
+        "res.users",
+        string="Owner",
+        default=lambda self: self.env.user,
+        tracking=True,
         help="Who investigates the dispute and gets the deadline alert.",
     )
     deadline = fields.Date(
-        compute="_compute_deadline", store=True, readonly=False, tracking=True,
+        compute="_compute_deadline",
+        store=True,
+        readonly=False,
+        tracking=True,
         help="Day by which the dispute should be resolved; its owner is alerted after it.",
     )
     is_late = fields.Boolean(compute="_compute_is_late", search="_search_is_late", string="Past Deadline")
     state = fields.Selection(
         [("open", "Open"), ("accepted", "Resolved for the Customer"), ("rejected", "Rejected")],
-        default="open", required=True, index=True, tracking=True, copy=False,
+        default="open",
+        required=True,
+        index=True,
+        tracking=True,
+        copy=False,
     )
     resolution = fields.Text(help="How the dispute was resolved.")
     date_resolved = fields.Date(string="Resolved On", readonly=True, copy=False)
     credit_note_ids = fields.Many2many(
-        "account.move", compute="_compute_amounts", string="Credit Notes",
+        "account.move",
+        compute="_compute_amounts",
+        string="Credit Notes",
         help="Credit notes reconciled with the disputed instalments.",
     )
     amount_disputed = fields.Monetary(
-        compute="_compute_amounts", currency_field="currency_id", string="Amount in Dispute",
+        compute="_compute_amounts",
+        currency_field="currency_id",
+        string="Amount in Dispute",
         help="What remains to pay on the disputed instalments, in company currency.",
     )
 
@@ -66,8 +86,7 @@ class CollectionDispute(models.Model):
     def _compute_line_ids(self):
         for dispute in self:
             dispute.line_ids = dispute.move_ids.line_ids.filtered(
-                lambda line: line.display_type == "payment_term"
-                and line.account_id.account_type == "asset_receivable"
+                lambda line: line.display_type == "payment_term" and line.account_id.account_type == "asset_receivable"
             )
 
     @api.depends("reason_id")
@@ -113,13 +132,18 @@ class CollectionDispute(models.Model):
             case = dispute.case_id.sudo()
             if stage and case and not case.is_closed:
                 case.stage_id = stage
-            case._post_case_message(_(
-                "Dispute %(name)s opened: %(reason)s.", name=dispute.name,
-                reason=dispute.reason_id.name or _("no reason given"),
-            ))
+            case._post_case_message(
+                _(
+                    "Dispute %(name)s opened: %(reason)s.",
+                    name=dispute.name,
+                    reason=dispute.reason_id.name or _("no reason given"),
+                )
+            )
             if dispute.user_id and dispute.user_id != self.env.user:
                 dispute.activity_schedule(
-                    "mail.mail_activity_data_todo", date_deadline=dispute.deadline, user_id=dispute.user_id.id,
+                    "mail.mail_activity_data_todo",
+                    date_deadline=dispute.deadline,
+                    user_id=dispute.user_id.id,
                     summary=_("Investigate dispute %s", dispute.name),
                 )
         return disputes
@@ -183,9 +207,16 @@ class CollectionDispute(models.Model):
     def _close_from_credit_notes(self, lines):
         """Close as resolved for the customer the open disputes whose every instalment is now
         credited or settled, when a credit note was reconciled with one of ``lines``."""
-        disputes = self.sudo().search([
-            ("state", "=", "open"), ("partner_id", "in", lines.partner_id.commercial_partner_id.ids),
-        ]).filtered(lambda dispute: dispute.line_ids & lines)
+        disputes = (
+            self.sudo()
+            .search(
+                [
+                    ("state", "=", "open"),
+                    ("partner_id", "in", lines.partner_id.commercial_partner_id.ids),
+                ]
+            )
+            .filtered(lambda dispute: dispute.line_ids & lines)
+        )
         for dispute in disputes:
             credit_notes = dispute.credit_note_ids
             if not credit_notes:
@@ -207,19 +238,35 @@ class CollectionDispute(models.Model):
         if not late:
             return
         alert_type = self.env.ref("collections_management.mail_activity_type_dispute_deadline")
-        alerted = self.env["mail.activity"].sudo().search([
-            ("res_model", "=", self._name), ("res_id", "in", late.ids),
-            ("activity_type_id", "=", alert_type.id),
-        ]).mapped("res_id")
+        alerted = (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "in", late.ids),
+                    ("activity_type_id", "=", alert_type.id),
+                ]
+            )
+            .mapped("res_id")
+        )
         to_alert = late.filtered(lambda d: d.id not in alerted)
         today = fields.Date.context_today(self)
         model_id = self.env["ir.model"]._get_id(self._name)
-        self.env["mail.activity"].sudo().create([{
-            "res_model_id": model_id,
-            "res_id": dispute.id,
-            "activity_type_id": alert_type.id,
-            "summary": _("Dispute %(name)s is past its deadline (%(deadline)s)",
-                         name=dispute.name, deadline=dispute.deadline),
-            "user_id": (dispute.user_id or dispute.case_id.team_id.user_id or self.env.user).id,
-            "date_deadline": today,
-        } for dispute in to_alert])
+        self.env["mail.activity"].sudo().create(
+            [
+                {
+                    "res_model_id": model_id,
+                    "res_id": dispute.id,
+                    "activity_type_id": alert_type.id,
+                    "summary": _(
+                        "Dispute %(name)s is past its deadline (%(deadline)s)",
+                        name=dispute.name,
+                        deadline=dispute.deadline,
+                    ),
+                    "user_id": (dispute.user_id or dispute.case_id.team_id.user_id or self.env.user).id,
+                    "date_deadline": today,
+                }
+                for dispute in to_alert
+            ]
+        )

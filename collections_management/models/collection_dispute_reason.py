@@ -11,7 +11,8 @@ class CollectionDisputeReason(models.Model):
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", help="Leave empty to share the reason between companies.")
     resolution_days = fields.Integer(
-        string="Days to Resolve", default=14,
+        string="Days to Resolve",
+        default=14,
         help="Deadline of a new dispute with this reason, in days from its opening.",
     )
     description = fields.Text(translate=True)

@@ -94,8 +94,17 @@ class CollectionLevel(models.Model):
         "UNIQUE(policy_id, days)", "Two levels of a policy cannot start on the same day."
     )
 
-    @api.constrains("channel_email", "mail_template_id", "channel_sms", "sms_template_id",
-                    "channel_letter", "letter_report_id", "channel_call", "call_user_mode", "call_user_id")
+    @api.constrains(
+        "channel_email",
+        "mail_template_id",
+        "channel_sms",
+        "sms_template_id",
+        "channel_letter",
+        "letter_report_id",
+        "channel_call",
+        "call_user_mode",
+        "call_user_id",
+    )
     def _check_channel_settings(self):
         for level in self:
             if level.channel_email and not level.mail_template_id:

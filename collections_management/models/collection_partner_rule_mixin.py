@@ -19,8 +19,11 @@ class CollectionPartnerRuleMixin(models.AbstractModel):
                 self.env["res.partner"].search_count(record._get_partner_domain(), limit=1)
             except Exception as error:
                 raise ValidationError(
-                    _("The customer rule of %(record)s is not a valid domain: %(error)s",
-                      record=record.display_name, error=error)
+                    _(
+                        "The customer rule of %(record)s is not a valid domain: %(error)s",
+                        record=record.display_name,
+                        error=error,
+                    )
                 ) from error
 
     def _get_partner_domain(self):

@@ -24,9 +24,7 @@ class CollectionPolicy(models.Model):
         default=10,
         help="Policies with a partner rule are tried in this order; the first that matches applies.",
     )
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
-    )
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     currency_id = fields.Many2one(related="company_id.currency_id")
     level_ids = fields.One2many("collection.level", "policy_id", string="Levels", copy=True)
     partner_domain = fields.Char(
@@ -35,9 +33,7 @@ class CollectionPolicy(models.Model):
         help="Customers this policy covers when none is chosen on the customer. "
         "An empty rule matches nobody unless the policy is the company's default.",
     )
-    is_company_default = fields.Boolean(
-        compute="_compute_is_company_default", string="Company Default"
-    )
+    is_company_default = fields.Boolean(compute="_compute_is_company_default", string="Company Default")
     minimum_amount = fields.Monetary(
         string="Minimum Overdue Amount",
         currency_field="currency_id",
@@ -93,7 +89,6 @@ class CollectionPolicy(models.Model):
         for policy in self:
             policy.level_count = len(policy.level_ids)
 
-
     def _allowed_weekdays(self):
         """Weekday numbers (Monday = 0) on which this policy may contact customers."""
         self.ensure_one()
@@ -104,9 +99,7 @@ class CollectionPolicy(models.Model):
         due date (negative before it), or an empty recordset. Levels on or before the due date
         (preventive) only apply while the instalment is not overdue yet."""
         self.ensure_one()
-        due = self.level_ids.filtered(
-            lambda level: level.days <= days_late and (level.days > 0 or days_late <= 0)
-        )
+        due = self.level_ids.filtered(lambda level: level.days <= days_late and (level.days > 0 or days_late <= 0))
         return due[-1:] if due else self.env["collection.level"]
 
     def _policies_for_partners(self, partners):
@@ -123,9 +116,7 @@ class CollectionPolicy(models.Model):
         for policy in self.filtered(lambda p: p.partner_domain and p.partner_domain.strip() != "[]"):
             if not remaining:
                 break
-            matched = self.env["res.partner"].search(
-                Domain("id", "in", remaining.ids) & policy._get_partner_domain()
-            )
+            matched = self.env["res.partner"].search(Domain("id", "in", remaining.ids) & policy._get_partner_domain())
             for partner in matched:
                 result[partner.id] = policy
             remaining -= matched

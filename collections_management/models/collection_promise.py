@@ -29,33 +29,44 @@ class CollectionPromise(models.Model):
     partner_id = fields.Many2one(
         "res.partner", string="Customer", required=True, index=True, domain=[("is_company", "=", True)]
     )
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
-    )
-    case_id = fields.Many2one(
-        "collection.case", index="btree_not_null", ondelete="set null", copy=False
-    )
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
+    case_id = fields.Many2one("collection.case", index="btree_not_null", ondelete="set null", copy=False)
     user_id = fields.Many2one("res.users", string="Taken By", default=lambda self: self.env.user)
     currency_id = fields.Many2one(related="company_id.currency_id")
     date_made = fields.Date(
-        string="Made On", required=True, default=fields.Date.context_today,
+        string="Made On",
+        required=True,
+        default=fields.Date.context_today,
         help="Day the customer made the promise; payments from that day on count towards it.",
     )
     date = fields.Date(
-        string="Promised Date", required=True, compute="_compute_from_plan", store=True, readonly=False,
+        string="Promised Date",
+        required=True,
+        compute="_compute_from_plan",
+        store=True,
+        readonly=False,
         help="Day the customer promised to pay by (the last date of a payment plan).",
     )
     amount = fields.Monetary(
-        string="Promised Amount", currency_field="currency_id", compute="_compute_from_plan",
-        store=True, readonly=False, help="In company currency; the total of the plan for a payment plan.",
+        string="Promised Amount",
+        currency_field="currency_id",
+        compute="_compute_from_plan",
+        store=True,
+        readonly=False,
+        help="In company currency; the total of the plan for a payment plan.",
     )
     scope = fields.Selection(
         [("all", "The whole overdue"), ("lines", "Chosen instalments")],
-        string="Covers", required=True, default="all",
+        string="Covers",
+        required=True,
+        default="all",
         help="The whole overdue: the instalments overdue when the promise is made.",
     )
     line_ids = fields.Many2many(
-        "account.move.line", "collection_promise_move_line_rel", "promise_id", "line_id",
+        "account.move.line",
+        "collection_promise_move_line_rel",
+        "promise_id",
+        "line_id",
         string="Instalments",
         domain="[('partner_id', '=', partner_id), ('company_id', '=', company_id), "
         "('display_type', '=', 'payment_term'), ('reconciled', '=', False), ('parent_state', '=', 'posted'), "
@@ -74,16 +85,24 @@ class CollectionPromise(models.Model):
             ("broken", "Broken"),
             ("cancelled", "Cancelled"),
         ],
-        default="open", required=True, index=True, tracking=True, copy=False,
+        default="open",
+        required=True,
+        index=True,
+        tracking=True,
+        copy=False,
     )
     date_settled = fields.Date(string="Settled On", readonly=True, copy=False)
     grace_days = fields.Integer(compute="_compute_grace_days")
     amount_paid = fields.Monetary(
-        string="Paid", compute="_compute_amount_paid", currency_field="currency_id",
+        string="Paid",
+        compute="_compute_amount_paid",
+        currency_field="currency_id",
         help="Paid on the covered instalments since the promise was made, by Odoo's reconciliation.",
     )
     amount_residual = fields.Monetary(
-        string="Still Owed", compute="_compute_amount_paid", currency_field="currency_id",
+        string="Still Owed",
+        compute="_compute_amount_paid",
+        currency_field="currency_id",
         help="What remains to pay on the covered instalments.",
     )
 
@@ -121,9 +140,7 @@ class CollectionPromise(models.Model):
         today = fields.Date.context_today(self)
         payments = self.filtered("id")._read_payments()
         for promise in self:
-            promise.amount_paid = sum(
-                amount for date, amount in payments.get(promise.id, []) if date <= today
-            )
+            promise.amount_paid = sum(amount for date, amount in payments.get(promise.id, []) if date <= today)
             promise.amount_residual = sum(promise.line_ids.mapped("amount_residual"))
 
     @api.constrains("date", "date_made")
@@ -144,8 +161,11 @@ class CollectionPromise(models.Model):
                 vals["partner_id"] = partner.id
             if vals.get("line_ids") and "scope" not in vals:
                 vals["scope"] = "lines"
-            plan = [command[2] for command in vals.get("plan_line_ids") or []
-                    if command[0] == fields.Command.CREATE and command[2].get("date")]
+            plan = [
+                command[2]
+                for command in vals.get("plan_line_ids") or []
+                if command[0] == fields.Command.CREATE and command[2].get("date")
+            ]
             if plan:
                 # A payment plan's amount and date are its lines' total and last date.
                 vals["amount"] = sum(line.get("amount", 0.0) for line in plan)
@@ -166,11 +186,20 @@ class CollectionPromise(models.Model):
         """Receivable instalments of the customer overdue today (the customer's whole overdue)."""
         self.ensure_one()
         today = fields.Date.context_today(self)
-        return self.env["account.move.line"].sudo().search(Domain([
-            ("partner_id", "=", self.partner_id.id),
-            ("company_id", "=", self.company_id.id),
-            ("date_maturity", "<", today),
-        ]) & self.env["account.move.line"]._collection_open_domain())
+        return (
+            self.env["account.move.line"]
+            .sudo()
+            .search(
+                Domain(
+                    [
+                        ("partner_id", "=", self.partner_id.id),
+                        ("company_id", "=", self.company_id.id),
+                        ("date_maturity", "<", today),
+                    ]
+                )
+                & self.env["account.move.line"]._collection_open_domain()
+            )
+        )
 
     def _on_open(self):
         """A new promise moves its case to "Promise to pay" and is noted on it."""
@@ -179,10 +208,13 @@ class CollectionPromise(models.Model):
             case = promise.case_id.sudo()
             if stage and not case.is_closed:
                 case.stage_id = stage
-            case._post_case_message(_(
-                "Promise to pay %(amount)s by %(date)s.",
-                amount=promise.currency_id.format(promise.amount), date=promise.date,
-            ))
+            case._post_case_message(
+                _(
+                    "Promise to pay %(amount)s by %(date)s.",
+                    amount=promise.currency_id.format(promise.amount),
+                    date=promise.date,
+                )
+            )
 
     # ------------------------------------------------------------------
     # Kept or broken: decided from the reconciliation of the covered instalments
@@ -197,8 +229,9 @@ class CollectionPromise(models.Model):
         self.env["account.move.line"].flush_model(["date"])
         self.env["account.partial.reconcile"].flush_model(["debit_move_id", "credit_move_id", "amount"])
         self.flush_model(["date_made", "line_ids"])
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             SELECT rel.promise_id, counterpart.date, partial.amount
               FROM collection_promise_move_line_rel rel
               JOIN collection_promise promise ON promise.id = rel.promise_id
@@ -208,8 +241,9 @@ class CollectionPromise(models.Model):
                AND counterpart.date >= promise.date_made
              ORDER BY counterpart.date
             """,
-            promises=tuple(self.ids),
-        ))
+                promises=tuple(self.ids),
+            )
+        )
         result = defaultdict(list)
         for promise_id, date, amount in self.env.cr.fetchall():
             result[promise_id].append((date, amount))
@@ -289,15 +323,21 @@ class CollectionPromise(models.Model):
             case = promise.case_id.sudo()
             message = _(
                 "Promise to pay %(amount)s by %(date)s %(outcome)s: %(paid)s paid. Reminders resume.",
-                amount=promise.currency_id.format(promise.amount), date=promise.date,
-                outcome=label.lower(), paid=promise.currency_id.format(promise.amount_paid),
+                amount=promise.currency_id.format(promise.amount),
+                date=promise.date,
+                outcome=label.lower(),
+                paid=promise.currency_id.format(promise.amount_paid),
             )
             case._post_case_message(message)
             if not case.is_closed:
                 case._schedule_collector_activity(
-                    _("Promise %(outcome)s: call %(customer)s", outcome=label.lower(),
-                      customer=case.partner_id.display_name),
-                    note=message, activity_xmlid="mail.mail_activity_data_call",
+                    _(
+                        "Promise %(outcome)s: call %(customer)s",
+                        outcome=label.lower(),
+                        customer=case.partner_id.display_name,
+                    ),
+                    note=message,
+                    activity_xmlid="mail.mail_activity_data_call",
                 )
 
     # ------------------------------------------------------------------
@@ -321,7 +361,8 @@ class CollectionPromise(models.Model):
             return {}
         rows = self.sudo()._read_group(
             [("partner_id", "in", partners.ids), ("state", "in", SETTLED_STATES)],
-            ["partner_id", "state"], ["__count"],
+            ["partner_id", "state"],
+            ["__count"],
         )
         counts = defaultdict(lambda: [0, 0])
         for partner, state, count in rows:

@@ -23,16 +23,18 @@ class CollectionRun(models.Model):
     _order = "id desc"
 
     name = fields.Char(compute="_compute_name", store=True)
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
-    )
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     date = fields.Date(
-        string="Reminder Date", required=True, default=fields.Date.context_today,
+        string="Reminder Date",
+        required=True,
+        default=fields.Date.context_today,
         help="Date the instalments' levels are computed for.",
     )
     run_type = fields.Selection(
         [("manual", "Manual"), ("scheduled", "Scheduled"), ("dry_run", "Dry Run")],
-        string="Type", required=True, default="manual",
+        string="Type",
+        required=True,
+        default="manual",
     )
     state = fields.Selection(
         [
@@ -42,7 +44,9 @@ class CollectionRun(models.Model):
             ("failed", "Failed"),
             ("cancelled", "Cancelled"),
         ],
-        default="draft", required=True, index=True,
+        default="draft",
+        required=True,
+        index=True,
     )
     started_at = fields.Datetime(readonly=True)
     ended_at = fields.Datetime(readonly=True)
@@ -63,9 +67,9 @@ class CollectionRun(models.Model):
             run.name = f"{types.get(run.run_type, '')} {run.date or ''}".strip()
 
     def _compute_communication_count(self):
-        counts = dict(self.env["collection.communication"]._read_group(
-            [("run_id", "in", self.ids)], ["run_id"], ["__count"]
-        ))
+        counts = dict(
+            self.env["collection.communication"]._read_group([("run_id", "in", self.ids)], ["run_id"], ["__count"])
+        )
         for run in self:
             run.communication_count = counts.get(run, 0)
 
@@ -76,20 +80,26 @@ class CollectionRun(models.Model):
     @api.model
     def _cron_run(self):
         """Scheduled run: one run per company that has a collection policy."""
-        self.search([
-            ("state", "=", "running"),
-            ("started_at", "<", fields.Datetime.now() - timedelta(hours=6)),
-        ]).write({
-            "state": "failed",
-            "log": _("Interrupted: the process running it stopped. The next run carried on."),
-        })
+        self.search(
+            [
+                ("state", "=", "running"),
+                ("started_at", "<", fields.Datetime.now() - timedelta(hours=6)),
+            ]
+        ).write(
+            {
+                "state": "failed",
+                "log": _("Interrupted: the process running it stopped. The next run carried on."),
+            }
+        )
         companies = self.env["collection.policy"].search([]).company_id
         for company in companies:
-            run = self.with_company(company).create({
-                "company_id": company.id,
-                "run_type": "scheduled",
-                "date": self._company_today(company),
-            })
+            run = self.with_company(company).create(
+                {
+                    "company_id": company.id,
+                    "run_type": "scheduled",
+                    "date": self._company_today(company),
+                }
+            )
             run._execute()
 
     @api.model
@@ -107,9 +117,7 @@ class CollectionRun(models.Model):
 
     def action_view_communications(self):
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "collections_management.collection_communication_action"
-        )
+        action = self.env["ir.actions.act_window"]._for_xml_id("collections_management.collection_communication_action")
         action["domain"] = [("run_id", "=", self.id)]
         action["context"] = {"search_default_group_by_channel": 1}
         return action
@@ -145,11 +153,13 @@ class CollectionRun(models.Model):
         self.write({"state": "running", "started_at": fields.Datetime.now()})
         start = time.monotonic()
         if not dry_run and not self._acquire_lock():
-            self.write({
-                "state": "cancelled",
-                "ended_at": fields.Datetime.now(),
-                "log": _("Another run of %s is in progress; this one sent nothing.", self.company_id.name),
-            })
+            self.write(
+                {
+                    "state": "cancelled",
+                    "ended_at": fields.Datetime.now(),
+                    "log": _("Another run of %s is in progress; this one sent nothing.", self.company_id.name),
+                }
+            )
             return
         try:
             self._commit()
@@ -160,26 +170,29 @@ class CollectionRun(models.Model):
                 if not self._commit(len(batch)):
                     # Out of time: stop cleanly; the next scheduled run continues where this
                     # one stopped, since reminded instalments are already at their level.
-                    self.log = (self.log or "") + _("Stopped by the scheduler's time limit; "
-                                                    "the next run continues.\n")
+                    self.log = (self.log or "") + _("Stopped by the scheduler's time limit; the next run continues.\n")
                     self.env.ref("collections_management.ir_cron_collection_run")._trigger()
                     break
-            self.write({
-                "state": "done",
-                "ended_at": fields.Datetime.now(),
-                "duration": time.monotonic() - start,
-            })
+            self.write(
+                {
+                    "state": "done",
+                    "ended_at": fields.Datetime.now(),
+                    "duration": time.monotonic() - start,
+                }
+            )
             self._commit()
         except Exception as error:
             _logger.exception("Collection run %s failed", self.id)
             if self._auto_commit():
                 self.env.cr.rollback()
-            self.write({
-                "state": "failed",
-                "ended_at": fields.Datetime.now(),
-                "duration": time.monotonic() - start,
-                "log": (self.log or "") + _("The run stopped: %s\n", error),
-            })
+            self.write(
+                {
+                    "state": "failed",
+                    "ended_at": fields.Datetime.now(),
+                    "duration": time.monotonic() - start,
+                    "log": (self.log or "") + _("The run stopped: %s\n", error),
+                }
+            )
             self._commit()
         finally:
             if not dry_run:
@@ -199,11 +212,13 @@ class CollectionRun(models.Model):
             except Exception as error:  # noqa: BLE001 - logged on the run, the run goes on
                 partner = self.env["res.partner"].browse(partner_id)
                 _logger.warning("Collection run %s: customer %s skipped: %s", self.id, partner_id, error)
-                self.write({
-                    "error_count": self.error_count + 1,
-                    "log": (self.log or "") + _("%(customer)s skipped: %(error)s\n",
-                                                customer=partner.display_name, error=error),
-                })
+                self.write(
+                    {
+                        "error_count": self.error_count + 1,
+                        "log": (self.log or "")
+                        + _("%(customer)s skipped: %(error)s\n", customer=partner.display_name, error=error),
+                    }
+                )
 
     def _acquire_lock(self):
         """Per-company advisory lock. The scheduler commits batch by batch, so it holds a session
@@ -221,8 +236,7 @@ class CollectionRun(models.Model):
     def _get_horizon(self):
         """Latest due date worth reading: today plus the earliest preventive level."""
         min_days = min(
-            self.env["collection.level"].search([("company_id", "=", self.company_id.id)]).mapped("days")
-            or [0]
+            self.env["collection.level"].search([("company_id", "=", self.company_id.id)]).mapped("days") or [0]
         )
         return self.date - timedelta(days=min_days)
 
@@ -260,22 +274,28 @@ class CollectionRun(models.Model):
 
     def _get_candidate_partner_ids(self):
         self.env.flush_all()
-        self.env.cr.execute(SQL(
-            "%s ORDER BY 1",
-            self._open_lines_query(SQL("DISTINCT move.commercial_partner_id")),
-        ))
+        self.env.cr.execute(
+            SQL(
+                "%s ORDER BY 1",
+                self._open_lines_query(SQL("DISTINCT move.commercial_partner_id")),
+            )
+        )
         partner_ids = [row[0] for row in self.env.cr.fetchall()]
         return partner_ids
 
     def _read_lines(self, partner_ids):
-        self.env.cr.execute(SQL(
-            "%s ORDER BY move.commercial_partner_id, aml.date_maturity, aml.id",
-            self._open_lines_query(
-                SQL("aml.id, move.commercial_partner_id, aml.date_maturity, aml.amount_residual, "
-                    "aml.collection_level_id"),
-                partner_ids,
-            ),
-        ))
+        self.env.cr.execute(
+            SQL(
+                "%s ORDER BY move.commercial_partner_id, aml.date_maturity, aml.id",
+                self._open_lines_query(
+                    SQL(
+                        "aml.id, move.commercial_partner_id, aml.date_maturity, aml.amount_residual, "
+                        "aml.collection_level_id"
+                    ),
+                    partner_ids,
+                ),
+            )
+        )
         lines_by_partner = defaultdict(list)
         for row in self.env.cr.fetchall():
             lines_by_partner[row[1]].append(row)
@@ -285,8 +305,9 @@ class CollectionRun(models.Model):
         """Per customer: date of the last contact and number of contacts in the 7 days before
         the run, in one query. A contact is one reminder whatever its number of channels."""
         now = self._now()
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             SELECT partner_id,
                    MAX(date),
                    COUNT(DISTINCT COALESCE('r' || run_id::text, 'c' || id::text))
@@ -299,11 +320,12 @@ class CollectionRun(models.Model):
                AND NOT (channel = 'call' AND state = 'queued')
              GROUP BY partner_id
             """,
-            week_ago=now - timedelta(days=7),
-            partners=tuple(partner_ids),
-            company=self.company_id.id,
-            states=CONTACT_STATES,
-        ))
+                week_ago=now - timedelta(days=7),
+                partners=tuple(partner_ids),
+                company=self.company_id.id,
+                states=CONTACT_STATES,
+            )
+        )
         return {row[0]: (row[1], row[2]) for row in self.env.cr.fetchall()}
 
     def _now(self):
@@ -322,15 +344,20 @@ class CollectionRun(models.Model):
         """Why the policy forbids contacting anybody right now, or False."""
         local = self._local_now()
         if local.weekday() not in policy._allowed_weekdays():
-            return _("%(policy)s does not contact customers on %(day)s.",
-                     policy=policy.name, day=format_date(self.env, local.date(), date_format="EEEE"))
+            return _(
+                "%(policy)s does not contact customers on %(day)s.",
+                policy=policy.name,
+                day=format_date(self.env, local.date(), date_format="EEEE"),
+            )
         if self.run_type != "dry_run":
             hour = local.hour + local.minute / 60.0
             if not policy.contact_hour_from <= hour < policy.contact_hour_to:
-                return _("%(policy)s contacts customers between %(start)s and %(end)s only.",
-                         policy=policy.name,
-                         start=_format_hour(policy.contact_hour_from),
-                         end=_format_hour(policy.contact_hour_to))
+                return _(
+                    "%(policy)s contacts customers between %(start)s and %(end)s only.",
+                    policy=policy.name,
+                    start=_format_hour(policy.contact_hour_from),
+                    end=_format_hour(policy.contact_hour_to),
+                )
         return False
 
     def _process_batch(self, partner_ids):
@@ -386,8 +413,11 @@ class CollectionRun(models.Model):
             if window_reason[policy]:
                 skipped += 1
                 continue
-            if last_date and policy.min_days_between_contacts and \
-                    now - last_date < timedelta(days=policy.min_days_between_contacts):
+            if (
+                last_date
+                and policy.min_days_between_contacts
+                and now - last_date < timedelta(days=policy.min_days_between_contacts)
+            ):
                 skipped += 1
                 continue
             if policy.max_contacts_per_week and week_count >= policy.max_contacts_per_week:
@@ -397,20 +427,22 @@ class CollectionRun(models.Model):
             line_ids = [line_id for line_id, __, __ in covered]
             recipient = recipients.get(partner.id, partner)
             for channel in best._get_channels():
-                communication_values.append({
-                    "subject": best.name,
-                    "date": now,
-                    "company_id": self.company_id.id,
-                    "partner_id": partner.id,
-                    "recipient_id": recipient.id,
-                    "channel": channel,
-                    "state": "simulated" if self.run_type == "dry_run" else "queued",
-                    "run_id": self.id,
-                    "level_id": best.id,
-                    "line_ids": [fields.Command.set(line_ids)],
-                    "amount_total": sum(residual for __, residual, __ in covered),
-                    "user_id": self.env.user.id,
-                })
+                communication_values.append(
+                    {
+                        "subject": best.name,
+                        "date": now,
+                        "company_id": self.company_id.id,
+                        "partner_id": partner.id,
+                        "recipient_id": recipient.id,
+                        "channel": channel,
+                        "state": "simulated" if self.run_type == "dry_run" else "queued",
+                        "run_id": self.id,
+                        "level_id": best.id,
+                        "line_ids": [fields.Command.set(line_ids)],
+                        "amount_total": sum(residual for __, residual, __ in covered),
+                        "user_id": self.env.user.id,
+                    }
+                )
             for line_id, level in need:
                 level_writes[level].append(line_id)
 
@@ -420,13 +452,15 @@ class CollectionRun(models.Model):
             self.env["collection.case"]._collection_update_from_run(self, partner_levels)
             communications._send()
         failed = communications.filtered(lambda c: c.state == "failed")
-        self.write({
-            "line_count": self.line_count + line_count,
-            "partner_count": self.partner_count + len(partners),
-            "reminded_count": self.reminded_count + len(partner_levels),
-            "skipped_count": self.skipped_count + skipped,
-            "error_count": self.error_count + len(failed),
-        })
+        self.write(
+            {
+                "line_count": self.line_count + line_count,
+                "partner_count": self.partner_count + len(partners),
+                "reminded_count": self.reminded_count + len(partner_levels),
+                "skipped_count": self.skipped_count + skipped,
+                "error_count": self.error_count + len(failed),
+            }
+        )
 
 
 def _format_hour(value):

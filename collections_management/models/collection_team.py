@@ -12,19 +12,22 @@ class CollectionTeam(models.Model):
     sequence = fields.Integer(
         default=10, help="New cases go to the first team (in this order) whose customer rule matches."
     )
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
-    )
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     currency_id = fields.Many2one(related="company_id.currency_id")
     user_id = fields.Many2one("res.users", string="Manager", tracking=True)
     member_ids = fields.Many2many(
-        "res.users", "collection_team_member_rel", "team_id", "user_id", string="Collectors",
+        "res.users",
+        "collection_team_member_rel",
+        "team_id",
+        "user_id",
+        string="Collectors",
         domain=lambda self: [
             ("all_group_ids", "in", self.env.ref("collections_management.collections_management_group_collector").id)
         ],
     )
     partner_domain = fields.Char(
-        string="Customers Covered", default="[]",
+        string="Customers Covered",
+        default="[]",
         help="Customers whose new cases go to this team. An empty rule covers every customer.",
     )
     assignment_method = fields.Selection(
@@ -39,7 +42,10 @@ class CollectionTeam(models.Model):
         "or to the collector with the smallest overdue amount in open cases.",
     )
     last_assigned_user_id = fields.Many2one(
-        "res.users", string="Last Assigned", copy=False, readonly=True,
+        "res.users",
+        string="Last Assigned",
+        copy=False,
+        readonly=True,
         help="Collector who got the last case in round robin.",
     )
     case_ids = fields.One2many("collection.case", "team_id", string="Cases")
@@ -51,12 +57,12 @@ class CollectionTeam(models.Model):
     def _compute_case_stats(self):
         rows = self.env["collection.case"]._read_group(
             [("team_id", "in", self.ids), ("is_closed", "=", False)],
-            ["team_id"], ["__count", "amount_overdue:sum"],
+            ["team_id"],
+            ["__count", "amount_overdue:sum"],
         )
         stats = {team.id: (count, amount) for team, count, amount in rows}
         for team in self:
             team.open_case_count, team.amount_overdue = stats.get(team.id, (0, 0.0))
-
 
     def _assign_collectors(self, cases):
         """Give a collector of this team to each case of ``cases`` as the team's method says.
@@ -77,10 +83,19 @@ class CollectionTeam(models.Model):
             self.sudo().last_assigned_user_id = member
         else:
             by_amount = self.assignment_method == "amount"
-            rows = self.env["collection.case"].sudo()._read_group(
-                [("user_id", "in", members.ids), ("company_id", "=", self.company_id.id),
-                 ("is_closed", "=", False), ("id", "not in", cases.ids)],
-                ["user_id"], ["__count", "amount_overdue:sum"],
+            rows = (
+                self.env["collection.case"]
+                .sudo()
+                ._read_group(
+                    [
+                        ("user_id", "in", members.ids),
+                        ("company_id", "=", self.company_id.id),
+                        ("is_closed", "=", False),
+                        ("id", "not in", cases.ids),
+                    ],
+                    ["user_id"],
+                    ["__count", "amount_overdue:sum"],
+                )
             )
             load = dict.fromkeys(members, 0.0)
             for user, count, amount in rows:

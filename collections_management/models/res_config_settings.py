@@ -5,5 +5,6 @@ class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
     collection_policy_id = fields.Many2one(
-        related="company_id.collection_policy_id", readonly=False,
+        related="company_id.collection_policy_id",
+        readonly=False,
     )

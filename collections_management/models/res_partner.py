@@ -25,20 +25,26 @@ class ResPartner(models.Model):
     collection_case_ids = fields.One2many("collection.case", "partner_id", string="Collection Cases")
     # Casework (cases, promises, disputes)
     collection_user_id = fields.Many2one(
-        "res.users", string="Collector", company_dependent=True,
+        "res.users",
+        string="Collector",
+        company_dependent=True,
         help="Collector who always gets this customer's collection case.",
     )
     collection_aml_ids = fields.One2many(
-        "account.move.line", "partner_id", string="Journal Items (Collections)",
+        "account.move.line",
+        "partner_id",
+        string="Journal Items (Collections)",
         help="Technical: lets cases recompute their amounts when the customer's entries change.",
     )
     collection_phone_wrong = fields.Boolean(
-        string="Wrong Phone Number", copy=False,
+        string="Wrong Phone Number",
+        copy=False,
         help="A collector logged a call to this number and it was not this customer.",
     )
     collection_promise_ids = fields.One2many("collection.promise", "partner_id", string="Promises to Pay")
     collection_promise_kept_rate = fields.Float(
-        string="Promise-Kept Rate", compute="_compute_collection_promise_kept_rate",
+        string="Promise-Kept Rate",
+        compute="_compute_collection_promise_kept_rate",
         help="Share of this customer's settled promises to pay that were kept in full.",
     )
     collection_dispute_ids = fields.One2many("collection.dispute", "partner_id", string="Disputes")
@@ -47,8 +53,13 @@ class ResPartner(models.Model):
         """Map each commercial partner in ``self`` to the contact reminders go to: a contact marked
         for collections, else the invoice address, else the customer itself. One query."""
         children = self.search(
-            [("parent_id", "in", self.ids), ("active", "=", True),
-             "|", ("collection_contact", "=", True), ("type", "=", "invoice")],
+            [
+                ("parent_id", "in", self.ids),
+                ("active", "=", True),
+                "|",
+                ("collection_contact", "=", True),
+                ("type", "=", "invoice"),
+            ],
             order="collection_contact desc, id",
         )
         result = {partner.id: partner for partner in self}

@@ -19,8 +19,10 @@ class SmsSms(models.Model):
             if result.get("state") in self.IAP_TO_SMS_STATE_SUCCESS:
                 sent |= communication.filtered(lambda c: c.state == "queued")
             elif communication.state in ("queued", "sent"):
-                reason = _("The SMS provider refused the message: %s",
-                           result.get("failure_reason") or result.get("state") or _("unknown error"))
+                reason = _(
+                    "The SMS provider refused the message: %s",
+                    result.get("failure_reason") or result.get("state") or _("unknown error"),
+                )
                 failed_by_reason[reason] |= communication
         sent.write({"state": "sent"})
         self.env["collection.communication"]._mark_failed_by_reason(failed_by_reason)

@@ -11,7 +11,6 @@ AGING_BUCKETS = [
 ]
 
 
-
 def aging_bucket(days_late):
     """Key of the aging bucket of an instalment ``days_late`` days past its due date (the same
     bounds as the report's SQL)."""
@@ -43,10 +42,15 @@ class CollectionAgingReport(models.Model):
     days_late = fields.Integer(readonly=True, aggregator="max")
     bucket = fields.Selection(AGING_BUCKETS, string="Aging", readonly=True)
     amount_residual = fields.Monetary(
-        string="Amount Due", currency_field="company_currency_id", readonly=True,
+        string="Amount Due",
+        currency_field="company_currency_id",
+        readonly=True,
     )
     amount_residual_currency = fields.Monetary(
-        string="Amount Due in Currency", currency_field="currency_id", readonly=True, aggregator=None,
+        string="Amount Due in Currency",
+        currency_field="currency_id",
+        readonly=True,
+        aggregator=None,
     )
     level_id = fields.Many2one("collection.level", readonly=True)
     user_id = fields.Many2one("res.users", string="Collector", readonly=True)

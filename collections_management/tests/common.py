@@ -20,26 +20,30 @@ class CollectionsCommon(AccountTestInvoicingCommon):
         cls.level_preventive, cls.level_first, cls.level_second, cls.level_final, cls.level_prelegal = (
             cls.policy.level_ids.sorted("days")
         )
-        cls.customer = cls.env["res.partner"].create({
-            "name": "Abarrotes del Bajío",
-            "is_company": True,
-            "email": "cuentas@abarrotes.example.com",
-            "phone": "+52 477 123 4567",
-            "country_id": cls.env.ref("base.mx").id,
-            "street": "Blvd. López Mateos 1520",
-            "city": "León",
-            "lang": "en_US",
-        })
-        cls.customer_b = cls.env["res.partner"].create({
-            "name": "Northwind Traders",
-            "is_company": True,
-            "email": "ar@northwind.example.com",
-            "phone": "+1 206 555 0142",
-            "country_id": cls.env.ref("base.us").id,
-            "street": "1200 Pine Street",
-            "city": "Seattle",
-            "lang": "en_US",
-        })
+        cls.customer = cls.env["res.partner"].create(
+            {
+                "name": "Abarrotes del Bajío",
+                "is_company": True,
+                "email": "cuentas@abarrotes.example.com",
+                "phone": "+52 477 123 4567",
+                "country_id": cls.env.ref("base.mx").id,
+                "street": "Blvd. López Mateos 1520",
+                "city": "León",
+                "lang": "en_US",
+            }
+        )
+        cls.customer_b = cls.env["res.partner"].create(
+            {
+                "name": "Northwind Traders",
+                "is_company": True,
+                "email": "ar@northwind.example.com",
+                "phone": "+1 206 555 0142",
+                "country_id": cls.env.ref("base.us").id,
+                "street": "1200 Pine Street",
+                "city": "Seattle",
+                "lang": "en_US",
+            }
+        )
 
     @classmethod
     def _create_policy(cls, company, **values):
@@ -51,27 +55,38 @@ class CollectionsCommon(AccountTestInvoicingCommon):
             ("Final notice", 30, "prelegal", "mail_template_collection_final", True),
             ("Pre-legal notice", 60, "prelegal", "mail_template_collection_prelegal", True),
         ]
-        policy = cls.env["collection.policy"].with_company(company).create({
-            "name": f"Policy of {company.name}",
-            "company_id": company.id,
-            "min_days_between_contacts": 0,
-            "max_contacts_per_week": 0,
-            "contact_hour_from": 0.0,
-            "contact_hour_to": 24.0,
-            "contact_saturday": True,
-            "contact_sunday": True,
-            "level_ids": [Command.create({
-                "name": name,
-                "days": days,
-                "stage": stage,
-                "channel_email": True,
-                "mail_template_id": ref(f"collections_management.{template}").id,
-                "channel_sms": sms,
-                "sms_template_id": ref("collections_management.sms_template_collection_reminder").id,
-                "fallback": "task",
-            }) for name, days, stage, template, sms in levels],
-            **values,
-        })
+        policy = (
+            cls.env["collection.policy"]
+            .with_company(company)
+            .create(
+                {
+                    "name": f"Policy of {company.name}",
+                    "company_id": company.id,
+                    "min_days_between_contacts": 0,
+                    "max_contacts_per_week": 0,
+                    "contact_hour_from": 0.0,
+                    "contact_hour_to": 24.0,
+                    "contact_saturday": True,
+                    "contact_sunday": True,
+                    "level_ids": [
+                        Command.create(
+                            {
+                                "name": name,
+                                "days": days,
+                                "stage": stage,
+                                "channel_email": True,
+                                "mail_template_id": ref(f"collections_management.{template}").id,
+                                "channel_sms": sms,
+                                "sms_template_id": ref("collections_management.sms_template_collection_reminder").id,
+                                "fallback": "task",
+                            }
+                        )
+                        for name, days, stage, template, sms in levels
+                    ],
+                    **values,
+                }
+            )
+        )
         company.collection_policy_id = policy
         return policy
 
@@ -82,21 +97,31 @@ class CollectionsCommon(AccountTestInvoicingCommon):
         company = company or cls.company
         due = cls.today - timedelta(days=days_late)
         invoice_date = min(due, cls.today)
-        move = cls.env["account.move"].with_company(company).create({
-            "move_type": "out_invoice",
-            "partner_id": partner.id,
-            "company_id": company.id,
-            "invoice_date": invoice_date,
-            "invoice_date_due": due,
-            "invoice_payment_term_id": False,
-            "currency_id": (currency or company.currency_id).id,
-            "invoice_line_ids": [Command.create({
-                "name": "Services",
-                "quantity": 1,
-                "price_unit": amount,
-                "tax_ids": [Command.clear()],
-            })],
-        })
+        move = (
+            cls.env["account.move"]
+            .with_company(company)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "invoice_date": invoice_date,
+                    "invoice_date_due": due,
+                    "invoice_payment_term_id": False,
+                    "currency_id": (currency or company.currency_id).id,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": "Services",
+                                "quantity": 1,
+                                "price_unit": amount,
+                                "tax_ids": [Command.clear()],
+                            }
+                        )
+                    ],
+                }
+            )
+        )
         if post:
             move.action_post()
         return move
@@ -105,20 +130,24 @@ class CollectionsCommon(AccountTestInvoicingCommon):
     def _invoice_in_two_instalments(cls, partner, amount, days_since_invoice):
         """A posted invoice of ``amount`` dated ``days_since_invoice`` days ago, half due on its
         date and half 30 days later."""
-        term = cls.env["account.payment.term"].create({
-            "name": "Half now, half in 30 days",
-            "line_ids": [
-                Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 0}),
-                Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 30}),
-            ],
-        })
-        invoice = cls.env["account.move"].create({
-            "move_type": "out_invoice",
-            "partner_id": partner.id,
-            "invoice_date": cls.today - timedelta(days=days_since_invoice),
-            "invoice_payment_term_id": term.id,
-            "invoice_line_ids": [Command.create({"name": "Services", "price_unit": amount, "tax_ids": []})],
-        })
+        term = cls.env["account.payment.term"].create(
+            {
+                "name": "Half now, half in 30 days",
+                "line_ids": [
+                    Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 0}),
+                    Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 30}),
+                ],
+            }
+        )
+        invoice = cls.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": partner.id,
+                "invoice_date": cls.today - timedelta(days=days_since_invoice),
+                "invoice_payment_term_id": term.id,
+                "invoice_line_ids": [Command.create({"name": "Services", "price_unit": amount, "tax_ids": []})],
+            }
+        )
         invoice.action_post()
         return invoice
 
@@ -128,11 +157,17 @@ class CollectionsCommon(AccountTestInvoicingCommon):
 
     def _run(self, run_type="manual", date=None, company=None):
         company = company or self.company
-        run = self.env["collection.run"].with_company(company).create({
-            "company_id": company.id,
-            "run_type": run_type,
-            "date": date or self.today,
-        })
+        run = (
+            self.env["collection.run"]
+            .with_company(company)
+            .create(
+                {
+                    "company_id": company.id,
+                    "run_type": run_type,
+                    "date": date or self.today,
+                }
+            )
+        )
         run._execute()
         return run
 

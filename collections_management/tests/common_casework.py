@@ -25,53 +25,76 @@ class CaseworkCommon(CollectionsCommon):
         cls.stage_closed = ref("collections_management.collection_case_stage_closed")
         company_ids = [Command.set(cls.company.ids)]
         cls.collector_1, cls.collector_2, cls.collector_3 = (
-            new_test_user(cls.env, login=login, name=name, groups=COLLECTOR_GROUP,
-                          company_id=cls.company.id, company_ids=company_ids)
+            new_test_user(
+                cls.env,
+                login=login,
+                name=name,
+                groups=COLLECTOR_GROUP,
+                company_id=cls.company.id,
+                company_ids=company_ids,
+            )
             for login, name in (("ana", "Ana Collector"), ("beto", "Beto Collector"), ("carla", "Carla Collector"))
         )
         cls.manager = new_test_user(
-            cls.env, login="marta", name="Marta Manager", groups=MANAGER_GROUP,
-            company_id=cls.company.id, company_ids=company_ids,
+            cls.env,
+            login="marta",
+            name="Marta Manager",
+            groups=MANAGER_GROUP,
+            company_id=cls.company.id,
+            company_ids=company_ids,
         )
         cls.reason_price = ref("collections_management.collection_dispute_reason_price")
 
     @classmethod
     def _customer(cls, name, country="base.mx", **values):
-        return cls.env["res.partner"].create({
-            "name": name,
-            "is_company": True,
-            "email": f"{name.lower().replace(' ', '.')}@example.com",
-            "country_id": cls.env.ref(country).id,
-            **values,
-        })
+        return cls.env["res.partner"].create(
+            {
+                "name": name,
+                "is_company": True,
+                "email": f"{name.lower().replace(' ', '.')}@example.com",
+                "country_id": cls.env.ref(country).id,
+                **values,
+            }
+        )
 
     @classmethod
     def _team(cls, name, members, method="round_robin", manager=None, domain="[]", sequence=10):
-        return cls.env["collection.team"].create({
-            "name": name,
-            "company_id": cls.company.id,
-            "member_ids": [Command.set(members.ids)],
-            "user_id": (manager or cls.manager).id,
-            "assignment_method": method,
-            "partner_domain": domain,
-            "sequence": sequence,
-        })
+        return cls.env["collection.team"].create(
+            {
+                "name": name,
+                "company_id": cls.company.id,
+                "member_ids": [Command.set(members.ids)],
+                "user_id": (manager or cls.manager).id,
+                "assignment_method": method,
+                "partner_domain": domain,
+                "sequence": sequence,
+            }
+        )
 
     def _case(self, partner=None):
-        return self.env["collection.case"].search([
-            ("partner_id", "=", (partner or self.customer).id), ("company_id", "=", self.company.id),
-        ])
+        return self.env["collection.case"].search(
+            [
+                ("partner_id", "=", (partner or self.customer).id),
+                ("company_id", "=", self.company.id),
+            ]
+        )
 
     def _open_case(self, partner, **values):
         """The case of ``partner`` as the engine opens it (no assignment)."""
-        return self.env["collection.case"].create({
-            "partner_id": partner.id, "company_id": self.company.id, **values,
-        })
+        return self.env["collection.case"].create(
+            {
+                "partner_id": partner.id,
+                "company_id": self.company.id,
+                **values,
+            }
+        )
 
     def _credit_note(self, invoice, post=True):
-        wizard = self.env["account.move.reversal"].with_context(
-            active_model="account.move", active_ids=invoice.ids
-        ).create({"journal_id": invoice.journal_id.id, "reason": "Dispute"})
+        wizard = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"journal_id": invoice.journal_id.id, "reason": "Dispute"})
+        )
         wizard.refund_moves()
         credit_note = wizard.new_move_ids
         if post:
@@ -79,7 +102,10 @@ class CaseworkCommon(CollectionsCommon):
         return credit_note
 
     def _activities(self, record, user=None):
-        activities = self.env["mail.activity"].search([
-            ("res_model", "=", record._name), ("res_id", "=", record.id),
-        ])
+        activities = self.env["mail.activity"].search(
+            [
+                ("res_model", "=", record._name),
+                ("res_id", "=", record.id),
+            ]
+        )
         return activities.filtered(lambda a: a.user_id == user) if user else activities

@@ -22,25 +22,35 @@ class TestAgingReport(CollectionsCommon):
         cls._register_payment(cls.old, amount=50.0)
 
     def _report(self, partner):
-        return self.env["collection.aging.report"].search([
-            ("partner_id", "=", partner.id), ("company_id", "=", self.company.id),
-        ])
+        return self.env["collection.aging.report"].search(
+            [
+                ("partner_id", "=", partner.id),
+                ("company_id", "=", self.company.id),
+            ]
+        )
 
     def test_buckets_and_residuals_come_from_the_journal_items(self):
         rows = self._report(self.customer).sorted("days_late")
-        self.assertRecordValues(rows, [
-            {"move_id": self.not_due.id, "bucket": "0_not_due", "amount_residual": 100.0, "days_late": -5},
-            {"move_id": self.recent.id, "bucket": "1_30", "amount_residual": 200.0, "days_late": 10},
-            {"move_id": self.old.id, "bucket": "5_older", "amount_residual": 250.0, "days_late": 150},
-        ])
+        self.assertRecordValues(
+            rows,
+            [
+                {"move_id": self.not_due.id, "bucket": "0_not_due", "amount_residual": 100.0, "days_late": -5},
+                {"move_id": self.recent.id, "bucket": "1_30", "amount_residual": 200.0, "days_late": 10},
+                {"move_id": self.old.id, "bucket": "5_older", "amount_residual": 250.0, "days_late": 150},
+            ],
+        )
         self.assertEqual(self._report(self.customer_b).move_id, self.other, "paid invoices are not open")
 
     def test_pivot_view_loads_and_groups_by_bucket(self):
         views = self.env["collection.aging.report"].get_views([(False, "pivot"), (False, "graph"), (False, "list")])
         self.assertEqual(set(views["views"]), {"pivot", "graph", "list"})
-        groups = dict(self.env["collection.aging.report"]._read_group(
-            [("company_id", "=", self.company.id)], ["bucket"], ["amount_residual:sum"],
-        ))
+        groups = dict(
+            self.env["collection.aging.report"]._read_group(
+                [("company_id", "=", self.company.id)],
+                ["bucket"],
+                ["amount_residual:sum"],
+            )
+        )
         self.assertEqual(groups["2_60"], 400.0)
         self.assertEqual(groups["5_older"], 250.0)
 
@@ -60,11 +70,17 @@ class TestAgingReport(CollectionsCommon):
 
     def test_collector_sees_only_the_aging_of_own_cases(self):
         collector = new_test_user(
-            self.env, login="collector_aging", groups="collections_management.collections_management_group_collector",
+            self.env,
+            login="collector_aging",
+            groups="collections_management.collections_management_group_collector",
             company_id=self.company.id,
         )
-        self.env["collection.case"].create({
-            "partner_id": self.customer.id, "company_id": self.company.id, "user_id": collector.id,
-        })
+        self.env["collection.case"].create(
+            {
+                "partner_id": self.customer.id,
+                "company_id": self.company.id,
+                "user_id": collector.id,
+            }
+        )
         rows = self.env["collection.aging.report"].with_user(collector).search([])
         self.assertEqual(rows.partner_id, self.customer)

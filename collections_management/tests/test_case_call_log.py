@@ -38,10 +38,18 @@ class TestCallLog(CaseworkCommon):
     def test_reached(self):
         result = self._log("reached", note="Spoke with accounts payable; invoice approved.")
         self.assertEqual(result["type"], "ir.actions.act_window_close")
-        self.assertRecordValues(self._logged(), [{
-            "call_outcome": "reached", "direction": "outbound", "user_id": self.collector_1.id,
-            "note": "Spoke with accounts payable; invoice approved.", "amount_total": 900.0,
-        }])
+        self.assertRecordValues(
+            self._logged(),
+            [
+                {
+                    "call_outcome": "reached",
+                    "direction": "outbound",
+                    "user_id": self.collector_1.id,
+                    "note": "Spoke with accounts payable; invoice approved.",
+                    "amount_total": 900.0,
+                }
+            ],
+        )
         self.assertEqual(self._logged().line_ids, self._instalments(self.invoice))
         self.assertEqual(self.case.stage_id, self.stage_contacted)
         self.assertIn("Reached", self.case.message_ids[:1].body)
@@ -79,27 +87,47 @@ class TestCallLog(CaseworkCommon):
         result = self._log("promise", promise_date=promised_date, promise_amount=900.0)
         promise = self.env["collection.promise"].browse(result["res_id"])
         self.assertEqual(result["res_model"], "collection.promise")
-        self.assertRecordValues(promise, [{
-            "state": "open", "date": promised_date, "amount": 900.0, "channel": "call",
-            "case_id": self.case.id, "user_id": self.collector_1.id,
-        }])
+        self.assertRecordValues(
+            promise,
+            [
+                {
+                    "state": "open",
+                    "date": promised_date,
+                    "amount": 900.0,
+                    "channel": "call",
+                    "case_id": self.case.id,
+                    "user_id": self.collector_1.id,
+                }
+            ],
+        )
         self.assertEqual(promise.line_ids, self._instalments(self.invoice))
         self.assertEqual(self.case.stage_id, self.stage_promise)
         self.assertEqual(self._logged().call_outcome, "promise")
 
     def test_promised_to_pay_needs_a_date(self):
         with self.assertRaises(UserError):
-            self.env["collection.log.contact"].with_user(self.collector_1).create({
-                "case_id": self.case.id, "outcome": "promise",
-            }).action_log()
+            self.env["collection.log.contact"].with_user(self.collector_1).create(
+                {
+                    "case_id": self.case.id,
+                    "outcome": "promise",
+                }
+            ).action_log()
 
     def test_disputed_opens_the_dispute(self):
         result = self._log("dispute", dispute_reason_id=self.reason_price, note="Price list of last year")
         dispute = self.env["collection.dispute"].browse(result["res_id"])
-        self.assertRecordValues(dispute, [{
-            "state": "open", "reason_id": self.reason_price.id, "case_id": self.case.id,
-            "user_id": self.collector_1.id, "description": "Price list of last year",
-        }])
+        self.assertRecordValues(
+            dispute,
+            [
+                {
+                    "state": "open",
+                    "reason_id": self.reason_price.id,
+                    "case_id": self.case.id,
+                    "user_id": self.collector_1.id,
+                    "description": "Price list of last year",
+                }
+            ],
+        )
         self.assertEqual(dispute.line_ids, self._instalments(self.invoice))
         self.assertEqual(self.case.stage_id, self.stage_dispute)
 

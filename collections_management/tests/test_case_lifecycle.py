@@ -13,16 +13,21 @@ class TestCaseOpening(CaseworkCommon):
         self._invoice(self.customer, 150.0, days_late=-10)  # not due yet
         self._run()
         case = self._case()
-        self.assertRecordValues(case, [{
-            "stage_id": self.stage_new.id,
-            "is_closed": False,
-            "level_id": self.level_final.id,
-            "amount_overdue": 1000.0,
-            "amount_due": 1150.0,
-            "overdue_line_count": 2,
-            "days_late": 40,
-            "oldest_due_date": self.today - timedelta(days=40),
-        }])
+        self.assertRecordValues(
+            case,
+            [
+                {
+                    "stage_id": self.stage_new.id,
+                    "is_closed": False,
+                    "level_id": self.level_final.id,
+                    "amount_overdue": 1000.0,
+                    "amount_due": 1150.0,
+                    "overdue_line_count": 2,
+                    "days_late": 40,
+                    "oldest_due_date": self.today - timedelta(days=40),
+                }
+            ],
+        )
         self.assertEqual(case.overdue_line_ids, self._instalments(old + recent))
         self.assertEqual(len(case.open_line_ids), 3)
 
@@ -72,10 +77,18 @@ class TestCaseClosing(CaseworkCommon):
         self._register_payment(first)
         self.assertFalse(case.is_closed, "the second invoice is still overdue")
         self._register_payment(second)
-        self.assertRecordValues(case, [{
-            "stage_id": self.stage_closed.id, "is_closed": True, "amount_overdue": 0.0,
-            "date_closed": self.today, "days_late": 0,
-        }])
+        self.assertRecordValues(
+            case,
+            [
+                {
+                    "stage_id": self.stage_closed.id,
+                    "is_closed": True,
+                    "amount_overdue": 0.0,
+                    "date_closed": self.today,
+                    "days_late": 0,
+                }
+            ],
+        )
 
     def test_credit_note_closes_the_case(self):
         invoice = self._invoice(self.customer, 800.0, days_late=12)
@@ -90,8 +103,11 @@ class TestCaseClosing(CaseworkCommon):
         self._run()
         case = self._case()
         self._register_payment(
-            invoice, amount=790.0, payment_difference_handling="reconcile",
-            writeoff_account_id=self.company_data["default_account_expense"].id, writeoff_label="Bank fees",
+            invoice,
+            amount=790.0,
+            payment_difference_handling="reconcile",
+            writeoff_account_id=self.company_data["default_account_expense"].id,
+            writeoff_label="Bank fees",
         )
         self.assertTrue(case.is_closed)
 
@@ -116,10 +132,18 @@ class TestCaseReopening(CaseworkCommon):
         self._invoice(self.customer, 450.0, days_late=7)
         self._run()
         self.assertEqual(self._case(), case, "one case per customer and company")
-        self.assertRecordValues(case, [{
-            "is_closed": False, "stage_id": self.stage_new.id, "amount_overdue": 450.0,
-            "user_id": self.collector_1.id, "date_closed": False,
-        }])
+        self.assertRecordValues(
+            case,
+            [
+                {
+                    "is_closed": False,
+                    "stage_id": self.stage_new.id,
+                    "amount_overdue": 450.0,
+                    "user_id": self.collector_1.id,
+                    "date_closed": False,
+                }
+            ],
+        )
 
     def test_instalment_falling_overdue_reopens_through_the_daily_refresh(self):
         paid = self._invoice(self.customer, 300.0, days_late=10)
@@ -130,9 +154,17 @@ class TestCaseReopening(CaseworkCommon):
         self.assertTrue(case.is_closed)
         with freeze_time(self.today + timedelta(days=5)):
             self.env["collection.case"]._cron_refresh_cases()
-            self.assertRecordValues(case, [{
-                "is_closed": False, "stage_id": self.stage_new.id, "amount_overdue": 200.0, "days_late": 2,
-            }])
+            self.assertRecordValues(
+                case,
+                [
+                    {
+                        "is_closed": False,
+                        "stage_id": self.stage_new.id,
+                        "amount_overdue": 200.0,
+                        "days_late": 2,
+                    }
+                ],
+            )
 
     def test_daily_refresh_follows_days_late_and_priority(self):
         self._invoice(self.customer, 5000.0, days_late=10)
@@ -151,15 +183,20 @@ class TestPriorityScore(CaseworkCommon):
     def test_score_is_the_sum_of_its_explained_parts(self):
         self._invoice(self.customer, 10000.0, days_late=90)
         case = self._open_case(self.customer)
-        self.assertRecordValues(case, [{
-            "score_amount": 40.0,
-            "score_days": 30.0,
-            "score_promises": 0.0,
-            "score_reliability": 5.0,  # no payment history
-            "priority_score": 75.0,
-            "priority": "3",
-            "payment_on_time_rate": -1.0,
-        }])
+        self.assertRecordValues(
+            case,
+            [
+                {
+                    "score_amount": 40.0,
+                    "score_days": 30.0,
+                    "score_promises": 0.0,
+                    "score_reliability": 5.0,  # no payment history
+                    "priority_score": 75.0,
+                    "priority": "3",
+                    "payment_on_time_rate": -1.0,
+                }
+            ],
+        )
 
     def test_small_recent_debt_is_low_priority(self):
         self._invoice(self.customer, 100.0, days_late=3)
@@ -171,15 +208,16 @@ class TestPriorityScore(CaseworkCommon):
         for partner, pay_days_late in ((late_payer, 10), (good_payer, -5)):
             for __ in range(2):
                 invoice = self._invoice(partner, 100.0, days_late=30)
-                self._register_payment(
-                    invoice, payment_date=self.today - timedelta(days=30 - pay_days_late)
-                )
+                self._register_payment(invoice, payment_date=self.today - timedelta(days=30 - pay_days_late))
             self._invoice(partner, 1000.0, days_late=20)
         bad, good = self._open_case(late_payer), self._open_case(good_payer)
-        self.assertRecordValues(bad + good, [
-            {"payment_on_time_rate": 0.0, "score_reliability": 10.0},
-            {"payment_on_time_rate": 100.0, "score_reliability": 0.0},
-        ])
+        self.assertRecordValues(
+            bad + good,
+            [
+                {"payment_on_time_rate": 0.0, "score_reliability": 10.0},
+                {"payment_on_time_rate": 100.0, "score_reliability": 0.0},
+            ],
+        )
         self.assertGreater(bad.priority_score, good.priority_score)
         Case = self.env["collection.case"]
         self.assertEqual(Case.search([("id", "in", (bad + good).ids)]), bad + good, "worklists sort by score")
@@ -189,11 +227,15 @@ class TestPriorityScore(CaseworkCommon):
         invoice = self._invoice(self.customer, 1000.0, days_late=20)
         case = self._open_case(self.customer)
         before = case.priority_score
-        promise = self.env["collection.promise"].create({
-            "partner_id": self.customer.id, "date_made": self.today - timedelta(days=10),
-            "date": self.today - timedelta(days=5), "amount": 1000.0,
-            "line_ids": [(6, 0, self._instalments(invoice).ids)],
-        })
+        promise = self.env["collection.promise"].create(
+            {
+                "partner_id": self.customer.id,
+                "date_made": self.today - timedelta(days=10),
+                "date": self.today - timedelta(days=5),
+                "amount": 1000.0,
+                "line_ids": [(6, 0, self._instalments(invoice).ids)],
+            }
+        )
         promise._check_promises()
         self.assertEqual(promise.state, "broken")
         self.assertRecordValues(case, [{"broken_promise_count": 1, "score_promises": 10.0}])
@@ -209,15 +251,29 @@ class TestEscalation(CaseworkCommon):
         # Ten days ago the invoice was at the first reminder: the case opens with a collector.
         self._run(date=self.today - timedelta(days=10))
         case = self._case()
-        self.assertRecordValues(case, [{
-            "level_id": self.level_first.id, "team_id": team.id, "user_id": self.collector_1.id,
-            "stage_id": self.stage_new.id,
-        }])
+        self.assertRecordValues(
+            case,
+            [
+                {
+                    "level_id": self.level_first.id,
+                    "team_id": team.id,
+                    "user_id": self.collector_1.id,
+                    "stage_id": self.stage_new.id,
+                }
+            ],
+        )
         self.assertFalse(self._activities(case).filtered(lambda a: a.summary and "Escalated" in a.summary))
         self._run()
-        self.assertRecordValues(case, [{
-            "level_id": self.level_second.id, "stage_id": self.stage_escalated.id, "user_id": self.manager.id,
-        }])
+        self.assertRecordValues(
+            case,
+            [
+                {
+                    "level_id": self.level_second.id,
+                    "stage_id": self.stage_escalated.id,
+                    "user_id": self.manager.id,
+                }
+            ],
+        )
         task = self._activities(case, self.manager).filtered(lambda a: "Escalated" in (a.summary or ""))
         self.assertEqual(len(task), 1)
         self.assertIn(self.level_second.name, task.summary)
@@ -236,13 +292,18 @@ class TestEscalation(CaseworkCommon):
 @tagged("post_install", "-at_install")
 class TestCaseViews(CaseworkCommon):
     def test_case_views_load(self):
-        views = self.env["collection.case"].get_views([
-            (False, "kanban"), (False, "list"), (False, "form"), (False, "pivot"), (False, "graph"),
-            (False, "activity"), (False, "search"),
-        ])
-        self.assertEqual(
-            set(views["views"]), {"kanban", "list", "form", "pivot", "graph", "activity", "search"}
+        views = self.env["collection.case"].get_views(
+            [
+                (False, "kanban"),
+                (False, "list"),
+                (False, "form"),
+                (False, "pivot"),
+                (False, "graph"),
+                (False, "activity"),
+                (False, "search"),
+            ]
         )
+        self.assertEqual(set(views["views"]), {"kanban", "list", "form", "pivot", "graph", "activity", "search"})
         self.assertIn("amount_overdue", views["views"]["kanban"]["arch"])
         self.assertIn("priority_score", views["views"]["form"]["arch"])
 
@@ -260,8 +321,10 @@ class TestCaseViews(CaseworkCommon):
     def test_kanban_groups_by_stage_with_every_stage(self):
         self._invoice(self.customer, 100.0, days_late=10)
         self._open_case(self.customer)
-        groups = self.env["collection.case"].with_context(read_group_expand=True).formatted_read_group(
-            [], ["stage_id"], ["amount_overdue:sum"]
+        groups = (
+            self.env["collection.case"]
+            .with_context(read_group_expand=True)
+            .formatted_read_group([], ["stage_id"], ["amount_overdue:sum"])
         )
         stages = [group["stage_id"][0] for group in groups]
         self.assertIn(self.stage_broken.id, stages, "empty stages are shown as columns")
@@ -272,10 +335,15 @@ class TestCaseViews(CaseworkCommon):
         case = self._open_case(self.customer, user_id=self.collector_1.id)
         as_collector = case.with_user(self.collector_1)
         as_collector.invalidate_recordset()
-        data = as_collector.web_read({
-            "amount_overdue": {}, "overdue_line_ids": {"fields": {"amount_residual": {}}},
-            "communication_ids": {"fields": {"subject": {}}}, "overdue_summary": {}, "priority_score": {},
-        })
+        data = as_collector.web_read(
+            {
+                "amount_overdue": {},
+                "overdue_line_ids": {"fields": {"amount_residual": {}}},
+                "communication_ids": {"fields": {"subject": {}}},
+                "overdue_summary": {},
+                "priority_score": {},
+            }
+        )
         self.assertEqual(data[0]["amount_overdue"], 100.0)
         self.assertEqual(len(data[0]["overdue_line_ids"]), 1)
 
@@ -283,17 +351,15 @@ class TestCaseViews(CaseworkCommon):
 @tagged("post_install", "-at_install")
 class TestCaseBatching(CaseworkCommon):
     def _count_update_queries(self, size, offset):
-        customers = self.env["res.partner"].create([
-            {"name": f"Lote {offset + index}", "is_company": True} for index in range(size)
-        ])
+        customers = self.env["res.partner"].create(
+            [{"name": f"Lote {offset + index}", "is_company": True} for index in range(size)]
+        )
         for customer in customers:
             self._invoice(customer, 100.0, days_late=20)
         run = self.env["collection.run"].create({"company_id": self.company.id})
         self.env.flush_all()
         before = self.env.cr.sql_log_count
-        self.env["collection.case"]._collection_update_from_run(
-            run, dict.fromkeys(customers.ids, self.level_second)
-        )
+        self.env["collection.case"]._collection_update_from_run(run, dict.fromkeys(customers.ids, self.level_second))
         self.env.flush_all()
         return self.env.cr.sql_log_count - before
 

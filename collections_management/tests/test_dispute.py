@@ -20,20 +20,28 @@ class TestDispute(CaseworkCommon):
         self.other = self._invoice(self.customer, 300.0, days_late=10)
 
     def _dispute(self, moves=None, **values):
-        return self.env["collection.dispute"].create({
-            "partner_id": self.customer.id,
-            "reason_id": self.reason_price.id,
-            "move_ids": [Command.set((moves or self.disputed).ids)],
-            "user_id": self.owner.id,
-            **values,
-        })
+        return self.env["collection.dispute"].create(
+            {
+                "partner_id": self.customer.id,
+                "reason_id": self.reason_price.id,
+                "move_ids": [Command.set((moves or self.disputed).ids)],
+                "user_id": self.owner.id,
+                **values,
+            }
+        )
 
     def test_dispute_from_invoices_covers_their_instalments(self):
         dispute = self._dispute()
-        self.assertRecordValues(dispute, [{
-            "state": "open", "amount_disputed": 700.0,
-            "deadline": self.today + timedelta(days=self.reason_price.resolution_days),
-        }])
+        self.assertRecordValues(
+            dispute,
+            [
+                {
+                    "state": "open",
+                    "amount_disputed": 700.0,
+                    "deadline": self.today + timedelta(days=self.reason_price.resolution_days),
+                }
+            ],
+        )
         self.assertTrue(dispute.name.startswith("DSP/"))
         self.assertEqual(dispute.line_ids, self._instalments(self.disputed))
         case = self._case()

@@ -19,10 +19,17 @@ class TestDunningLevels(CollectionsCommon):
         invoice = self._invoice(self.customer, 500.0, days_late=-2)
         self._run()
         reminder = self._communications(channel="email")
-        self.assertRecordValues(reminder, [{
-            "level_id": self.level_preventive.id, "state": "queued", "recipient_id": self.customer.id,
-            "amount_total": 500.0,
-        }])
+        self.assertRecordValues(
+            reminder,
+            [
+                {
+                    "level_id": self.level_preventive.id,
+                    "state": "queued",
+                    "recipient_id": self.customer.id,
+                    "amount_total": 500.0,
+                }
+            ],
+        )
         self.assertEqual(reminder.line_ids, self._instalments(invoice))
         self.assertEqual(self._instalments(invoice).collection_level_id, self.level_preventive)
 
@@ -78,23 +85,35 @@ class TestDunningLevels(CollectionsCommon):
 @tagged("post_install", "-at_install")
 class TestDunningRecipients(CollectionsCommon):
     def test_collections_contact_receives_the_reminder(self):
-        self.env["res.partner"].create({
-            "name": "Invoice desk", "parent_id": self.customer.id, "type": "invoice",
-            "email": "facturas@abarrotes.example.com",
-        })
-        contact = self.env["res.partner"].create({
-            "name": "María Collections", "parent_id": self.customer.id, "collection_contact": True,
-            "email": "maria@abarrotes.example.com",
-        })
+        self.env["res.partner"].create(
+            {
+                "name": "Invoice desk",
+                "parent_id": self.customer.id,
+                "type": "invoice",
+                "email": "facturas@abarrotes.example.com",
+            }
+        )
+        contact = self.env["res.partner"].create(
+            {
+                "name": "María Collections",
+                "parent_id": self.customer.id,
+                "collection_contact": True,
+                "email": "maria@abarrotes.example.com",
+            }
+        )
         self._invoice(self.customer, 300.0, days_late=8)
         self._run()
         self.assertEqual(self._communications(channel="email").recipient_id, contact)
 
     def test_invoice_address_without_collections_contact(self):
-        invoice_desk = self.env["res.partner"].create({
-            "name": "Invoice desk", "parent_id": self.customer.id, "type": "invoice",
-            "email": "facturas@abarrotes.example.com",
-        })
+        invoice_desk = self.env["res.partner"].create(
+            {
+                "name": "Invoice desk",
+                "parent_id": self.customer.id,
+                "type": "invoice",
+                "email": "facturas@abarrotes.example.com",
+            }
+        )
         self._invoice(self.customer, 300.0, days_late=8)
         self._run()
         self.assertEqual(self._communications(channel="email").recipient_id, invoice_desk)
@@ -168,10 +187,13 @@ class TestDunningExclusions(CollectionsCommon):
 
     def test_disputed_instalment_leaves_dunning_until_dispute_ends(self):
         disputed = self._invoice(self.customer, 300.0, days_late=8)
-        dispute = self.env["collection.dispute"].create({
-            "partner_id": self.customer.id, "line_ids": [Command.set(self._instalments(disputed).ids)],
-            "reason_id": self.env["collection.dispute.reason"].create({"name": "Goods damaged"}).id,
-        })
+        dispute = self.env["collection.dispute"].create(
+            {
+                "partner_id": self.customer.id,
+                "line_ids": [Command.set(self._instalments(disputed).ids)],
+                "reason_id": self.env["collection.dispute.reason"].create({"name": "Goods damaged"}).id,
+            }
+        )
         self._run()
         self.assertFalse(self._communications())
         dispute.state = "rejected"
@@ -181,10 +203,15 @@ class TestDunningExclusions(CollectionsCommon):
     def test_promised_instalment_is_not_reminded_while_promise_is_open(self):
         promised = self._invoice(self.customer, 300.0, days_late=8)
         other = self._invoice(self.customer, 200.0, days_late=8)
-        promise = self.env["collection.promise"].create({
-            "partner_id": self.customer.id, "date": self.today + timedelta(days=5), "amount": 300.0,
-            "scope": "lines", "line_ids": [Command.set(self._instalments(promised).ids)],
-        })
+        promise = self.env["collection.promise"].create(
+            {
+                "partner_id": self.customer.id,
+                "date": self.today + timedelta(days=5),
+                "amount": 300.0,
+                "scope": "lines",
+                "line_ids": [Command.set(self._instalments(promised).ids)],
+            }
+        )
         self._run()
         self.assertEqual(self._communications(channel="email").line_ids, self._instalments(other))
         promise.state = "broken"
@@ -217,10 +244,14 @@ class TestDunningExclusions(CollectionsCommon):
     def test_unapplied_credit_counts_against_the_minimum(self):
         self.policy.minimum_amount = 100.0
         self._invoice(self.customer, 300.0, days_late=8)
-        refund = self.env["account.move"].create({
-            "move_type": "out_refund", "partner_id": self.customer.id, "invoice_date": self.today,
-            "invoice_line_ids": [Command.create({"name": "credit", "price_unit": 250.0, "tax_ids": []})],
-        })
+        refund = self.env["account.move"].create(
+            {
+                "move_type": "out_refund",
+                "partner_id": self.customer.id,
+                "invoice_date": self.today,
+                "invoice_line_ids": [Command.create({"name": "credit", "price_unit": 250.0, "tax_ids": []})],
+            }
+        )
         refund.action_post()
         self._run()
         self.assertFalse(self._communications(), "300 overdue minus 250 of credit is under the minimum")
@@ -302,8 +333,10 @@ class TestDunningChannels(CollectionsCommon):
         self.assertEqual(len(letters), 2)
         action = letters.action_print_letters()
         self.assertEqual(action["report_name"], "collections_management.report_collection_letter")
-        pdf, content_type = self.env["ir.actions.report"].with_context(force_report_rendering=True)._render_qweb_pdf(
-            "collections_management.action_report_collection_letter", letters[:1].ids
+        pdf, content_type = (
+            self.env["ir.actions.report"]
+            .with_context(force_report_rendering=True)
+            ._render_qweb_pdf("collections_management.action_report_collection_letter", letters[:1].ids)
         )
         self.assertEqual(content_type, "pdf")
         self.assertTrue(pdf.startswith(b"%PDF"))
@@ -339,9 +372,11 @@ class TestDunningChannels(CollectionsCommon):
         self.assertEqual(call.activity_ids.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
 
     def test_template_error_skips_only_that_customer(self):
-        template = self.env.ref("collections_management.mail_template_collection_first").copy({
-            "subject": "{{ object.partner_id.ref.upper() }}",
-        })
+        template = self.env.ref("collections_management.mail_template_collection_first").copy(
+            {
+                "subject": "{{ object.partner_id.ref.upper() }}",
+            }
+        )
         self.level_first.mail_template_id = template
         self.customer_b.ref = "nw-001"
         self._invoice(self.customer, 300.0, days_late=8)
@@ -458,9 +493,18 @@ class TestDunningRuns(CollectionsCommon):
         self._invoice(self.customer, 100.0, days_late=9)
         self._invoice(self.customer_b, 100.0, days_late=-20)
         run = self._run()
-        self.assertRecordValues(run, [{
-            "state": "done", "partner_count": 1, "line_count": 2, "reminded_count": 1, "error_count": 0,
-        }])
+        self.assertRecordValues(
+            run,
+            [
+                {
+                    "state": "done",
+                    "partner_count": 1,
+                    "line_count": 2,
+                    "reminded_count": 1,
+                    "error_count": 0,
+                }
+            ],
+        )
         self.assertGreater(run.duration, 0)
 
     def test_second_run_while_one_holds_the_company_lock(self):
@@ -476,9 +520,9 @@ class TestDunningRuns(CollectionsCommon):
         self.assertFalse(self._communications())
 
     def _four_customers(self):
-        customers = self.env["res.partner"].create([
-            {"name": f"Customer {i}", "email": f"c{i}@example.com", "is_company": True} for i in range(4)
-        ])
+        customers = self.env["res.partner"].create(
+            [{"name": f"Customer {i}", "email": f"c{i}@example.com", "is_company": True} for i in range(4)]
+        )
         for customer in customers:
             self._invoice(customer, 100.0, days_late=8)
         return customers.sorted("id")
@@ -487,12 +531,17 @@ class TestDunningRuns(CollectionsCommon):
         customers = self._four_customers()
         crashing = customers[2]
         # The database refuses the reminder of the third customer, in the middle of a batch.
-        self.env.cr.execute(SQL("""
+        self.env.cr.execute(
+            SQL(
+                """
             CREATE FUNCTION collection_test_crash() RETURNS trigger AS $$
             BEGIN RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql;
             CREATE TRIGGER collection_test_crash BEFORE INSERT ON collection_communication
             FOR EACH ROW WHEN (NEW.partner_id = %s) EXECUTE FUNCTION collection_test_crash();
-        """, crashing.id))
+        """,
+                crashing.id,
+            )
+        )
         run = self.env["collection.run"].create({"company_id": self.company.id})
         run._execute(batch_size=2)
         self.assertRecordValues(run, [{"state": "done", "error_count": 1, "reminded_count": 3}])
@@ -500,8 +549,10 @@ class TestDunningRuns(CollectionsCommon):
         self.assertIn(crashing.name, run.log)
         sent = self.env["collection.communication"].search([("partner_id", "in", customers.ids)])
         self.assertEqual(sent.partner_id, customers - crashing)
-        self.assertFalse(self._instalments(self.env["account.move"].search([
-            ("partner_id", "=", crashing.id)])).collection_level_id, "nothing recorded for the skipped one")
+        self.assertFalse(
+            self._instalments(self.env["account.move"].search([("partner_id", "=", crashing.id)])).collection_level_id,
+            "nothing recorded for the skipped one",
+        )
         self.env.cr.execute("DROP TRIGGER collection_test_crash ON collection_communication")
         resumed = self._run()
         everything = self.env["collection.communication"].search([("partner_id", "in", customers.ids)])
@@ -561,8 +612,10 @@ class TestDunningRuns(CollectionsCommon):
         )
         self.company.collection_policy_id = self.policy
         self.customer_b.collection_policy_id = strict
-        mapping = self.env["collection.policy"].search([("company_id", "=", self.company.id)])._policies_for_partners(
-            self.customer | self.customer_b | self.env["res.partner"].create({"name": "Other"})
+        mapping = (
+            self.env["collection.policy"]
+            .search([("company_id", "=", self.company.id)])
+            ._policies_for_partners(self.customer | self.customer_b | self.env["res.partner"].create({"name": "Other"}))
         )
         self.assertEqual(mapping[self.customer.id], by_rule)
         self.assertEqual(mapping[self.customer_b.id], strict)

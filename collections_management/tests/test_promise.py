@@ -24,13 +24,15 @@ class TestPromise(CaseworkCommon):
         return self.today + timedelta(days=days)
 
     def _promise(self, **values):
-        return self.env["collection.promise"].create({
-            "partner_id": self.customer.id,
-            "date_made": self._days(-10),
-            "date": self._days(-5),
-            "amount": 1000.0,
-            **values,
-        })
+        return self.env["collection.promise"].create(
+            {
+                "partner_id": self.customer.id,
+                "date_made": self._days(-10),
+                "date": self._days(-5),
+                "amount": 1000.0,
+                **values,
+            }
+        )
 
     def _pay(self, amount, days):
         return self._register_payment(self.invoice, amount=amount, payment_date=self._days(days))
@@ -38,9 +40,17 @@ class TestPromise(CaseworkCommon):
     def test_promise_covers_the_whole_overdue_and_moves_the_case(self):
         self._invoice(self.customer, 300.0, days_late=-5)  # not due: not part of the promise
         promise = self._promise(date_made=self.today, date=self._days(7), amount=0.0)
-        self.assertRecordValues(promise, [{
-            "state": "open", "case_id": self.case.id, "amount": 1000.0, "scope": "all",
-        }])
+        self.assertRecordValues(
+            promise,
+            [
+                {
+                    "state": "open",
+                    "case_id": self.case.id,
+                    "amount": 1000.0,
+                    "scope": "all",
+                }
+            ],
+        )
         self.assertEqual(promise.line_ids, self._instalments(self.invoice))
         self.assertEqual(self.case.stage_id, self.stage_promise)
         self.assertEqual(self.case.promise_id, promise)
@@ -55,8 +65,9 @@ class TestPromise(CaseworkCommon):
 
     def test_kept_as_soon_as_paid_even_before_the_date(self):
         self._invoice(self.customer, 500.0, days_late=10)  # keeps the case open
-        promise = self._promise(date_made=self.today, date=self._days(10),
-                                line_ids=[Command.set(self._instalments(self.invoice).ids)])
+        promise = self._promise(
+            date_made=self.today, date=self._days(10), line_ids=[Command.set(self._instalments(self.invoice).ids)]
+        )
         self._pay(1000.0, 0)
         promise._check_promises()
         self.assertEqual(promise.state, "kept")
@@ -112,11 +123,15 @@ class TestPromise(CaseworkCommon):
         self.assertEqual(promise.state, "broken")
 
     def test_payment_plan_with_several_dates(self):
-        promise = self._promise(date_made=self._days(-30), amount=0.0, plan_line_ids=[
-            Command.create({"date": self._days(-20), "amount": 300.0}),
-            Command.create({"date": self._days(-10), "amount": 300.0}),
-            Command.create({"date": self._days(10), "amount": 400.0}),
-        ])
+        promise = self._promise(
+            date_made=self._days(-30),
+            amount=0.0,
+            plan_line_ids=[
+                Command.create({"date": self._days(-20), "amount": 300.0}),
+                Command.create({"date": self._days(-10), "amount": 300.0}),
+                Command.create({"date": self._days(10), "amount": 400.0}),
+            ],
+        )
         self.assertRecordValues(promise, [{"is_plan": True, "amount": 1000.0, "date": self._days(10)}])
         self._pay(300.0, -22)
         self._pay(300.0, -8)  # two days late, inside the grace days
@@ -128,11 +143,15 @@ class TestPromise(CaseworkCommon):
         self.assertEqual(promise.state, "kept")
 
     def test_payment_plan_missed_step_is_partly_kept(self):
-        promise = self._promise(date_made=self._days(-30), amount=0.0, plan_line_ids=[
-            Command.create({"date": self._days(-20), "amount": 300.0}),
-            Command.create({"date": self._days(-10), "amount": 300.0}),
-            Command.create({"date": self._days(10), "amount": 400.0}),
-        ])
+        promise = self._promise(
+            date_made=self._days(-30),
+            amount=0.0,
+            plan_line_ids=[
+                Command.create({"date": self._days(-20), "amount": 300.0}),
+                Command.create({"date": self._days(-10), "amount": 300.0}),
+                Command.create({"date": self._days(10), "amount": 400.0}),
+            ],
+        )
         self._pay(300.0, -21)
         self.assertEqual(promise.plan_line_ids.mapped("state"), ["paid", "late", "pending"])
         promise._check_promises()
@@ -162,9 +181,13 @@ class TestPromise(CaseworkCommon):
 class TestPromisePausesDunning(CaseworkCommon):
     def test_open_promise_pauses_then_broken_promise_resumes(self):
         promised = self._invoice(self.customer, 600.0, days_late=8)
-        promise = self.env["collection.promise"].create({
-            "partner_id": self.customer.id, "date": self.today + timedelta(days=2), "amount": 600.0,
-        })
+        promise = self.env["collection.promise"].create(
+            {
+                "partner_id": self.customer.id,
+                "date": self.today + timedelta(days=2),
+                "amount": 600.0,
+            }
+        )
         self.assertEqual(promise.line_ids, self._instalments(promised), "the whole overdue")
         self._run()
         self.assertFalse(self._communications(), "no reminder while the promise is open")
@@ -178,9 +201,14 @@ class TestPromisePausesDunning(CaseworkCommon):
     def test_promise_of_some_instalments_lets_the_others_be_reminded(self):
         promised = self._invoice(self.customer, 600.0, days_late=8)
         other = self._invoice(self.customer, 200.0, days_late=8)
-        self.env["collection.promise"].create({
-            "partner_id": self.customer.id, "date": self.today + timedelta(days=2), "amount": 600.0,
-            "scope": "lines", "line_ids": [Command.set(self._instalments(promised).ids)],
-        })
+        self.env["collection.promise"].create(
+            {
+                "partner_id": self.customer.id,
+                "date": self.today + timedelta(days=2),
+                "amount": 600.0,
+                "scope": "lines",
+                "line_ids": [Command.set(self._instalments(promised).ids)],
+            }
+        )
         self._run()
         self.assertEqual(self._communications(channel="email").line_ids, self._instalments(other))

@@ -12,24 +12,35 @@ class TestCollectionsSecurity(CollectionsCommon):
         cls.other_company = cls.setup_other_company(name="Andes SpA")["company"]
         cls.other_policy = cls._create_policy(cls.other_company)
         cls.collector = new_test_user(
-            cls.env, login="collector_sec", name="Carla Collector",
+            cls.env,
+            login="collector_sec",
+            name="Carla Collector",
             groups="collections_management.collections_management_group_collector",
-            company_id=cls.company.id, company_ids=[cls.company.id],
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
         )
         cls.manager = new_test_user(
-            cls.env, login="manager_sec", name="Mario Manager",
+            cls.env,
+            login="manager_sec",
+            name="Mario Manager",
             groups="collections_management.collections_management_group_manager",
-            company_id=cls.company.id, company_ids=[cls.company.id],
+            company_id=cls.company.id,
+            company_ids=[cls.company.id],
         )
         cls.invoice_mine = cls._invoice(cls.customer, 300.0, days_late=8)
         cls.invoice_other = cls._invoice(cls.customer_b, 400.0, days_late=8)
-        cls.case_mine, cls.case_other = cls.env["collection.case"].create([
-            {"partner_id": cls.customer.id, "company_id": cls.company.id, "user_id": cls.collector.id},
-            {"partner_id": cls.customer_b.id, "company_id": cls.company.id},
-        ])
-        cls.case_other_company = cls.env["collection.case"].create({
-            "partner_id": cls.customer.id, "company_id": cls.other_company.id,
-        })
+        cls.case_mine, cls.case_other = cls.env["collection.case"].create(
+            [
+                {"partner_id": cls.customer.id, "company_id": cls.company.id, "user_id": cls.collector.id},
+                {"partner_id": cls.customer_b.id, "company_id": cls.company.id},
+            ]
+        )
+        cls.case_other_company = cls.env["collection.case"].create(
+            {
+                "partner_id": cls.customer.id,
+                "company_id": cls.other_company.id,
+            }
+        )
 
     def test_accounting_administrators_are_collections_managers(self):
         admin = new_test_user(self.env, login="acc_admin_sec", groups="account.group_account_manager")
@@ -64,19 +75,31 @@ class TestCollectionsSecurity(CollectionsCommon):
 
     def test_collector_logs_a_contact_on_own_customer(self):
         env = self.env(user=self.collector)
-        contact = env["collection.communication"].create({
-            "partner_id": self.customer.id, "channel": "call", "direction": "outbound", "state": "done",
-            "note": "Spoke with accounts payable",
-        })
+        contact = env["collection.communication"].create(
+            {
+                "partner_id": self.customer.id,
+                "channel": "call",
+                "direction": "outbound",
+                "state": "done",
+                "note": "Spoke with accounts payable",
+            }
+        )
         self.assertEqual(contact.user_id, self.collector)
         self.assertEqual(env["collection.communication"].search([]), contact)
 
     def test_collector_cannot_touch_payment_plans_of_other_customers(self):
-        plan_mine, plan_other = self.env["collection.promise"].create([{
-            "partner_id": partner.id, "company_id": self.company.id, "scope": "lines",
-            "line_ids": [(6, 0, self._instalments(invoice).ids)],
-            "plan_line_ids": [(0, 0, {"date": self.today, "amount": 100.0})],
-        } for partner, invoice in ((self.customer, self.invoice_mine), (self.customer_b, self.invoice_other))])
+        plan_mine, plan_other = self.env["collection.promise"].create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "company_id": self.company.id,
+                    "scope": "lines",
+                    "line_ids": [(6, 0, self._instalments(invoice).ids)],
+                    "plan_line_ids": [(0, 0, {"date": self.today, "amount": 100.0})],
+                }
+                for partner, invoice in ((self.customer, self.invoice_mine), (self.customer_b, self.invoice_other))
+            ]
+        )
         env = self.env(user=self.collector)
         self.assertEqual(env["collection.promise.line"].search([]), plan_mine.plan_line_ids)
         with self.assertRaises(AccessError):

@@ -45,9 +45,7 @@ class TestAssignment(CaseworkCommon):
         self._open_case(busy[2], user_id=self.collector_3.id)
         cases = self._new_cases([100.0, 100.0, 100.0])
         cases._assign_cases()
-        self.assertEqual(
-            [case.user_id for case in cases], [self.collector_2, self.collector_2, self.collector_3]
-        )
+        self.assertEqual([case.user_id for case in cases], [self.collector_2, self.collector_2, self.collector_3])
 
     def test_closed_cases_do_not_count_as_load(self):
         self._team("Everyone", self.collector_1 | self.collector_2, method="open_cases")
@@ -70,23 +68,24 @@ class TestAssignment(CaseworkCommon):
         cases = self._new_cases([3000.0, 2000.0, 500.0])
         cases._assign_cases()
         # Largest first to the lightest load: 3000 -> Carla (0), 2000 -> Beto (1000), 500 -> Beto (3000 = Carla).
-        self.assertEqual(
-            [case.user_id for case in cases], [self.collector_3, self.collector_2, self.collector_2]
-        )
+        self.assertEqual([case.user_id for case in cases], [self.collector_3, self.collector_2, self.collector_2])
 
     def test_team_rules_pick_the_team_in_sequence(self):
         mexico = self._team(
             "Mexico", self.collector_1, domain=f"[('country_id', '=', {self.env.ref('base.mx').id})]", sequence=1
         )
         rest = self._team("Rest of the world", self.collector_2, sequence=2)
-        self._invoice(self.customer, 100.0, days_late=10)   # Mexico
+        self._invoice(self.customer, 100.0, days_late=10)  # Mexico
         self._invoice(self.customer_b, 100.0, days_late=10)  # United States
         mexican, american = self._open_case(self.customer), self._open_case(self.customer_b)
         (mexican + american)._assign_cases()
-        self.assertRecordValues(mexican + american, [
-            {"team_id": mexico.id, "user_id": self.collector_1.id},
-            {"team_id": rest.id, "user_id": self.collector_2.id},
-        ])
+        self.assertRecordValues(
+            mexican + american,
+            [
+                {"team_id": mexico.id, "user_id": self.collector_1.id},
+                {"team_id": rest.id, "user_id": self.collector_2.id},
+            ],
+        )
 
     def test_customer_collector_wins(self):
         team = self._team("Everyone", self.collector_1 | self.collector_3)
@@ -124,10 +123,14 @@ class TestReassignment(CaseworkCommon):
         for index in range(4):
             customer = cls._customer(f"Cartera {index}")
             cls._invoice(customer, 100.0 * (index + 1), days_late=10)
-            cls.cases |= cls.env["collection.case"].create({
-                "partner_id": customer.id, "company_id": cls.company.id,
-                "user_id": cls.collector_1.id, "team_id": cls.team.id,
-            })
+            cls.cases |= cls.env["collection.case"].create(
+                {
+                    "partner_id": customer.id,
+                    "company_id": cls.company.id,
+                    "user_id": cls.collector_1.id,
+                    "team_id": cls.team.id,
+                }
+            )
 
     def _wizard(self, cases=None, **values):
         Wizard = self.env["collection.case.reassign"].with_user(self.manager)
@@ -139,8 +142,10 @@ class TestReassignment(CaseworkCommon):
         wizard = self._wizard(self.cases[:2], mode="user", user_id=self.collector_2.id)
         self.assertEqual(wizard.case_count, 2)
         wizard.action_reassign()
-        self.assertEqual([case.user_id for case in self.cases],
-                         [self.collector_2, self.collector_2, self.collector_1, self.collector_1])
+        self.assertEqual(
+            [case.user_id for case in self.cases],
+            [self.collector_2, self.collector_2, self.collector_1, self.collector_1],
+        )
 
     def test_every_open_case_of_a_collector(self):
         self._register_payment(self._instalments(self.cases[3].open_line_ids.move_id).move_id)
@@ -160,9 +165,12 @@ class TestReassignment(CaseworkCommon):
 
     def test_collector_cannot_reassign(self):
         with self.assertRaises(AccessError):
-            self.env["collection.case.reassign"].with_user(self.collector_1).create({
-                "mode": "user", "user_id": self.collector_2.id,
-            })
+            self.env["collection.case.reassign"].with_user(self.collector_1).create(
+                {
+                    "mode": "user",
+                    "user_id": self.collector_2.id,
+                }
+            )
 
 
 @tagged("post_install", "-at_install")
@@ -175,12 +183,20 @@ class TestCaseRecordRules(CaseworkCommon):
         cls._invoice(cls.customer, 100.0, days_late=10)
         cls._invoice(cls.customer_b, 200.0, days_late=10)
         Case = cls.env["collection.case"]
-        cls.case_a = Case.create({
-            "partner_id": cls.customer.id, "team_id": cls.team_a.id, "user_id": cls.collector_1.id,
-        })
-        cls.case_b = Case.create({
-            "partner_id": cls.customer_b.id, "team_id": cls.team_b.id, "user_id": cls.collector_3.id,
-        })
+        cls.case_a = Case.create(
+            {
+                "partner_id": cls.customer.id,
+                "team_id": cls.team_a.id,
+                "user_id": cls.collector_1.id,
+            }
+        )
+        cls.case_b = Case.create(
+            {
+                "partner_id": cls.customer_b.id,
+                "team_id": cls.team_b.id,
+                "user_id": cls.collector_3.id,
+            }
+        )
 
     def _visible(self, user):
         return self.env["collection.case"].with_user(user).search([("id", "in", (self.case_a + self.case_b).ids)])
@@ -200,9 +216,13 @@ class TestCaseRecordRules(CaseworkCommon):
         self.assertEqual(moves.commercial_partner_id, self.customer)
 
     def test_promises_and_disputes_follow_the_cases(self):
-        promise = self.env["collection.promise"].create({
-            "partner_id": self.customer_b.id, "date": self.today, "amount": 200.0,
-        })
+        promise = self.env["collection.promise"].create(
+            {
+                "partner_id": self.customer_b.id,
+                "date": self.today,
+                "amount": 200.0,
+            }
+        )
         self.assertEqual(promise.case_id, self.case_b)
         self.assertFalse(self.env["collection.promise"].with_user(self.collector_1).search([("id", "=", promise.id)]))
         self.assertTrue(self.env["collection.promise"].with_user(self.collector_3).search([("id", "=", promise.id)]))

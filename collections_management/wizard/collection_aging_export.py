@@ -36,17 +36,22 @@ class CollectionAgingExport(models.TransientModel):
         money = workbook.add_format({"num_format": "#,##0.00"})
         money_bold = workbook.add_format({"num_format": "#,##0.00", "bold": True})
         currency = self.company_id.currency_id.name
-        headers = [_("Customer"), _("Country"), _("Collector")] + [label for __, label in buckets] + [
-            _("Total (%s)", currency)
-        ]
+        headers = (
+            [_("Customer"), _("Country"), _("Collector")]
+            + [label for __, label in buckets]
+            + [_("Total (%s)", currency)]
+        )
         sheet.write_row(0, 0, headers, bold)
         sheet.set_column(0, 0, 36)
         sheet.set_column(1, 2, 18)
         sheet.set_column(3, len(headers) - 1, 14)
         partners = self.env["res.partner"].browse([partner.id for partner, __, __ in rows])
-        cases = self.env["collection.case"].search([
-            ("partner_id", "in", partners.ids), ("company_id", "=", self.company_id.id),
-        ])
+        cases = self.env["collection.case"].search(
+            [
+                ("partner_id", "in", partners.ids),
+                ("company_id", "=", self.company_id.id),
+            ]
+        )
         collector_by_partner = {case.partner_id.id: case.user_id.name or "" for case in cases}
         for index, (partner, amounts, total) in enumerate(rows, start=1):
             sheet.write(index, 0, partner.display_name)
@@ -64,13 +69,15 @@ class CollectionAgingExport(models.TransientModel):
 
     def action_export(self):
         self.ensure_one()
-        self.write({
-            "xlsx_file": base64.b64encode(self._build_workbook()),
-            "xlsx_filename": _("aging-%s.xlsx", fields.Date.context_today(self)),
-        })
+        self.write(
+            {
+                "xlsx_file": base64.b64encode(self._build_workbook()),
+                "xlsx_filename": _("aging-%s.xlsx", fields.Date.context_today(self)),
+            }
+        )
         return {
             "type": "ir.actions.act_url",
             "url": f"/web/content/?model={self._name}&id={self.id}&field=xlsx_file"
-                   f"&filename_field=xlsx_filename&download=true",
+            f"&filename_field=xlsx_filename&download=true",
             "target": "self",
         }

@@ -7,14 +7,16 @@ class CollectionCaseReassign(models.TransientModel):
     _description = "Reassign Collection Cases"
 
     case_ids = fields.Many2many(
-        "collection.case", string="Cases",
+        "collection.case",
+        string="Cases",
         default=lambda self: self._default_case_ids(),
         help="Cases to reassign. Leave empty to reassign every open case of the collector below.",
     )
     from_user_id = fields.Many2one("res.users", string="Cases Of")
     mode = fields.Selection(
         [("user", "Give them to a collector"), ("team", "Redistribute within a team")],
-        required=True, default="user",
+        required=True,
+        default="user",
     )
     user_id = fields.Many2one("res.users", string="New Collector")
     team_id = fields.Many2one(

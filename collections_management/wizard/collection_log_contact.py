@@ -17,23 +17,24 @@ class CollectionLogContact(models.TransientModel):
     currency_id = fields.Many2one(related="case_id.currency_id")
     channel = fields.Selection(
         [("call", "Call"), ("visit", "Visit"), ("note", "Message received")],
-        required=True, default="call",
+        required=True,
+        default="call",
     )
     direction = fields.Selection(
         [("outbound", "We contacted them"), ("inbound", "They contacted us")],
-        required=True, default="outbound",
+        required=True,
+        default="outbound",
     )
     contact_id = fields.Many2one(
-        "res.partner", string="Spoke With",
+        "res.partner",
+        string="Spoke With",
         domain="['|', ('id', '=', partner_id), ('parent_id', '=', partner_id)]",
     )
     phone = fields.Char(compute="_compute_phone", readonly=False, store=True)
     outcome = fields.Selection(CALL_OUTCOMES, required=True, default="reached")
     note = fields.Text()
     # Asked to call back / no answer
-    callback_at = fields.Datetime(
-        string="Call Back On", compute="_compute_callback_at", store=True, readonly=False
-    )
+    callback_at = fields.Datetime(string="Call Back On", compute="_compute_callback_at", store=True, readonly=False)
     # Promised to pay
     promise_date = fields.Date(string="Promised Date")
     promise_amount = fields.Monetary(string="Promised Amount", currency_field="currency_id")
@@ -41,7 +42,8 @@ class CollectionLogContact(models.TransientModel):
         [("all", "The whole overdue"), ("lines", "Chosen instalments")], default="all", string="Promise Covers"
     )
     line_ids = fields.Many2many(
-        "account.move.line", string="Instalments",
+        "account.move.line",
+        string="Instalments",
         domain="[('partner_id', '=', partner_id), ('company_id', '=', company_id), "
         "('display_type', '=', 'payment_term'), ('reconciled', '=', False), ('parent_state', '=', 'posted'), "
         "('account_id.account_type', '=', 'asset_receivable'), ('amount_residual', '>', 0)]",
@@ -85,28 +87,32 @@ class CollectionLogContact(models.TransientModel):
         self._check_values()
         case = self.case_id
         label = dict(self._fields["outcome"]._description_selection(self.env))[self.outcome]
-        communication = self.env["collection.communication"].create({
-            "subject": _("%(channel)s: %(outcome)s", channel=dict(
-                self._fields["channel"]._description_selection(self.env))[self.channel], outcome=label),
-            "company_id": case.company_id.id,
-            "partner_id": case.partner_id.id,
-            "recipient_id": (self.contact_id or case.partner_id).id,
-            "channel": self.channel,
-            "direction": self.direction,
-            "state": "done",
-            "call_outcome": self.outcome,
-            "note": self.note,
-            "level_id": case.level_id.id,
-            "line_ids": [fields.Command.set(case.overdue_line_ids.ids)],
-            "amount_total": case.amount_overdue,
-        })
+        communication = self.env["collection.communication"].create(
+            {
+                "subject": _(
+                    "%(channel)s: %(outcome)s",
+                    channel=dict(self._fields["channel"]._description_selection(self.env))[self.channel],
+                    outcome=label,
+                ),
+                "company_id": case.company_id.id,
+                "partner_id": case.partner_id.id,
+                "recipient_id": (self.contact_id or case.partner_id).id,
+                "channel": self.channel,
+                "direction": self.direction,
+                "state": "done",
+                "call_outcome": self.outcome,
+                "note": self.note,
+                "level_id": case.level_id.id,
+                "line_ids": [fields.Command.set(case.overdue_line_ids.ids)],
+                "amount_total": case.amount_overdue,
+            }
+        )
         body = _("%(channel)s logged: %(outcome)s.", channel=communication.subject, outcome=label)
         if self.note:
             body = f"{body}\n{self.note}"
         case._post_case_message(body)
         case.activity_ids.filtered(
-            lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_call")
-            and a.user_id == self.env.user
+            lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_call") and a.user_id == self.env.user
         ).action_feedback(feedback=label)
         return getattr(self, f"_do_{self.outcome}")(communication)
 
@@ -120,14 +126,21 @@ class CollectionLogContact(models.TransientModel):
 
     def _reached_from(self):
         Case = self.env["collection.case"]
-        return Case._get_new_stage() | Case._stage("collection_case_stage_new") | \
-            Case._stage("collection_case_stage_broken_promise") | Case._stage("collection_case_stage_escalated")
+        return (
+            Case._get_new_stage()
+            | Case._stage("collection_case_stage_new")
+            | Case._stage("collection_case_stage_broken_promise")
+            | Case._stage("collection_case_stage_escalated")
+        )
 
     def _schedule_call(self, summary, when):
         deadline = fields.Datetime.context_timestamp(self, when).date() if when else None
         self.case_id._schedule_collector_activity(
-            summary, note=self.note or "", activity_xmlid="mail.mail_activity_data_call",
-            date_deadline=deadline, user=self.env.user,
+            summary,
+            note=self.note or "",
+            activity_xmlid="mail.mail_activity_data_call",
+            date_deadline=deadline,
+            user=self.env.user,
         )
 
     # Outcomes ------------------------------------------------------------
@@ -148,10 +161,16 @@ class CollectionLogContact(models.TransientModel):
     def _do_wrong_number(self, communication):
         partner = (self.contact_id or self.case_id.partner_id).sudo()
         partner.collection_phone_wrong = True
-        partner.message_post(body=_("Wrong phone number reported by %(user)s: %(phone)s",
-                                    user=self.env.user.name, phone=self.phone or partner.phone or ""))
+        partner.message_post(
+            body=_(
+                "Wrong phone number reported by %(user)s: %(phone)s",
+                user=self.env.user.name,
+                phone=self.phone or partner.phone or "",
+            )
+        )
         self.case_id._schedule_collector_activity(
-            _("Find a correct phone number for %s", partner.display_name), user=self.env.user,
+            _("Find a correct phone number for %s", partner.display_name),
+            user=self.env.user,
         )
         return {"type": "ir.actions.act_window_close"}
 
@@ -161,22 +180,25 @@ class CollectionLogContact(models.TransientModel):
         manager = case.team_id.user_id or self.env.user
         case._schedule_collector_activity(
             _("%s refused to pay: decide the next step", case.partner_id.display_name),
-            note=self.note or "", user=manager,
+            note=self.note or "",
+            user=manager,
         )
         return {"type": "ir.actions.act_window_close"}
 
     def _do_promise(self, communication):
-        promise = self.env["collection.promise"].create({
-            "partner_id": self.case_id.partner_id.id,
-            "company_id": self.case_id.company_id.id,
-            "case_id": self.case_id.id,
-            "date": self.promise_date,
-            "amount": self.promise_amount,
-            "scope": self.promise_scope,
-            "line_ids": [fields.Command.set(self.line_ids.ids)] if self.promise_scope == "lines" else [],
-            "channel": self._promise_channel(),
-            "note": self.note,
-        })
+        promise = self.env["collection.promise"].create(
+            {
+                "partner_id": self.case_id.partner_id.id,
+                "company_id": self.case_id.company_id.id,
+                "case_id": self.case_id.id,
+                "date": self.promise_date,
+                "amount": self.promise_amount,
+                "scope": self.promise_scope,
+                "line_ids": [fields.Command.set(self.line_ids.ids)] if self.promise_scope == "lines" else [],
+                "channel": self._promise_channel(),
+                "note": self.note,
+            }
+        )
         return {
             "type": "ir.actions.act_window",
             "res_model": "collection.promise",
@@ -191,15 +213,17 @@ class CollectionLogContact(models.TransientModel):
 
     def _do_dispute(self, communication):
         lines = self.line_ids or self.case_id.overdue_line_ids
-        dispute = self.env["collection.dispute"].create({
-            "partner_id": self.case_id.partner_id.id,
-            "company_id": self.case_id.company_id.id,
-            "case_id": self.case_id.id,
-            "reason_id": self.dispute_reason_id.id,
-            "description": self.note,
-            "move_ids": [fields.Command.set(lines.move_id.ids)],
-            "line_ids": [fields.Command.set(lines.ids)],
-        })
+        dispute = self.env["collection.dispute"].create(
+            {
+                "partner_id": self.case_id.partner_id.id,
+                "company_id": self.case_id.company_id.id,
+                "case_id": self.case_id.id,
+                "reason_id": self.dispute_reason_id.id,
+                "description": self.note,
+                "move_ids": [fields.Command.set(lines.move_id.ids)],
+                "line_ids": [fields.Command.set(lines.ids)],
+            }
+        )
         return {
             "type": "ir.actions.act_window",
             "res_model": "collection.dispute",
@@ -207,4 +231,3 @@ class CollectionLogContact(models.TransientModel):
             "view_mode": "form",
             "target": "current",
         }
-

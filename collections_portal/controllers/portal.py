@@ -56,9 +56,9 @@ class CollectionsPortal(PortalAccount):
             "error": error,
             "message": message if message in MESSAGES else None,
             "companies": companies or link.company_id,
-            "reasons": request.env["collection.dispute.reason"].sudo().search(
-                [("company_id", "in", (False, link.company_id.id))]
-            ),
+            "reasons": request.env["collection.dispute.reason"]
+            .sudo()
+            .search([("company_id", "in", (False, link.company_id.id))]),
             "promise_max_date": link._portal_promise_max_date(policy),
             "plan_rows": range(max(policy.portal_plan_max_lines, 0) if policy else 0),
             "plan_max_date": link._portal_plan_max_date(policy),
@@ -143,20 +143,28 @@ class CollectionsPortal(PortalAccount):
                 payment_values["show_tokenize_input_mapping"], False
             )
         payment_values["partner_id"] = partner.id
-        return request.render("collections_portal.portal_collections_pay", {
-            **payment_values,
-            "page_name": "collections_pay",
-            "link": link,
-            "base_path": base_path,
-            "payment": payment,
-            "amount": payment["amount"],
-            "no_breadcrumbs": request.env.user._is_public(),
-        })
+        return request.render(
+            "collections_portal.portal_collections_pay",
+            {
+                **payment_values,
+                "page_name": "collections_pay",
+                "link": link,
+                "base_path": base_path,
+                "payment": payment,
+                "amount": payment["amount"],
+                "no_breadcrumbs": request.env.user._is_public(),
+            },
+        )
 
-    @http.route([
-        "/collections/<string:token>/transaction/<string:selection>",
-        "/collections/<string:token>/transaction/<string:selection>/<string:mode>",
-    ], type="jsonrpc", auth="public", sitemap=False)
+    @http.route(
+        [
+            "/collections/<string:token>/transaction/<string:selection>",
+            "/collections/<string:token>/transaction/<string:selection>/<string:mode>",
+        ],
+        type="jsonrpc",
+        auth="public",
+        sitemap=False,
+    )
     def collections_transaction(self, token, selection, mode=None, access_token=None, amount=None, **kwargs):
         """Create the transaction of a payment prepared by ``collections_pay``: the invoices, the
         amount and the mode must be exactly those signed by ``access_token``. Saved payment
@@ -169,12 +177,18 @@ class CollectionsPortal(PortalAccount):
             raise ValidationError(_("This page is for payments only."))
         try:
             payment = link._portal_check_transaction(
-                selection, amount, access_token, mode=mode, user=request.env.user,
-                flow=kwargs.get("flow"), tokenization_requested=kwargs.get("tokenization_requested"),
+                selection,
+                amount,
+                access_token,
+                mode=mode,
+                user=request.env.user,
+                flow=kwargs.get("flow"),
+                tokenization_requested=kwargs.get("tokenization_requested"),
             )
         except (AccessError, MissingError) as error:
-            raise ValidationError(_("The payment details were changed; please start again from your "
-                                    "collections page.")) from error
+            raise ValidationError(
+                _("The payment details were changed; please start again from your collections page.")
+            ) from error
         kwargs["tokenization_requested"] = payment["tokenization_requested"]
         partner = self._collection_payment_partner(link)
         kwargs["landing_route"] = f"{link._get_portal_path()}/confirmation"
@@ -201,13 +215,16 @@ class CollectionsPortal(PortalAccount):
         transaction = link._portal_get_transaction(tx_id, tx_token)
         if not transaction:
             raise NotFound()
-        return request.render("collections_portal.portal_collections_confirmation", {
-            "page_name": "collections_confirmation",
-            "link": link,
-            "base_path": link._get_portal_path(),
-            "tx": transaction,
-            "no_breadcrumbs": request.env.user._is_public(),
-        })
+        return request.render(
+            "collections_portal.portal_collections_confirmation",
+            {
+                "page_name": "collections_confirmation",
+                "link": link,
+                "base_path": link._get_portal_path(),
+                "tx": transaction,
+                "no_breadcrumbs": request.env.user._is_public(),
+            },
+        )
 
     # ------------------------------------------------------------------
     # Promise to pay, payment plan, dispute
@@ -228,30 +245,32 @@ class CollectionsPortal(PortalAccount):
             return self._collection_render_page(link, error=error.args[0], status=400)
         return request.redirect(f"{link._get_portal_path()}?message={message}")
 
-    @http.route("/collections/<string:token>/promise", type="http", auth="public", methods=["POST"],
-                website=True, sitemap=False)
+    @http.route(
+        "/collections/<string:token>/promise", type="http", auth="public", methods=["POST"], website=True, sitemap=False
+    )
     def collections_promise(self, token, date=None, amount=None, note=None, **kw):
         return self._collection_form_action(
             token, "promise", lambda link: link._portal_create_promise(date, amount, note)
         )
 
-    @http.route("/collections/<string:token>/plan", type="http", auth="public", methods=["POST"],
-                website=True, sitemap=False)
+    @http.route(
+        "/collections/<string:token>/plan", type="http", auth="public", methods=["POST"], website=True, sitemap=False
+    )
     def collections_plan(self, token, note=None, **kw):
         form = request.httprequest.form
         dates, amounts = form.getlist("plan_date"), form.getlist("plan_amount")
-        return self._collection_form_action(
-            token, "plan", lambda link: link._portal_request_plan(dates, amounts, note)
-        )
+        return self._collection_form_action(token, "plan", lambda link: link._portal_request_plan(dates, amounts, note))
 
-    @http.route("/collections/<string:token>/dispute", type="http", auth="public", methods=["POST"],
-                website=True, sitemap=False)
+    @http.route(
+        "/collections/<string:token>/dispute", type="http", auth="public", methods=["POST"], website=True, sitemap=False
+    )
     def collections_dispute(self, token, invoice_id=None, reason_id=None, comment=None, **kw):
         upload = request.httprequest.files.get("attachment")
         attachment = None
         if upload and upload.filename:
             attachment = (upload.filename, upload.read(MAX_UPLOAD_READ), upload.mimetype)
         return self._collection_form_action(
-            token, "dispute",
+            token,
+            "dispute",
             lambda link: link._portal_create_dispute(invoice_id, reason_id, comment, attachment),
         )

@@ -11,9 +11,12 @@ class CollectionCase(models.Model):
     portal_plan_count = fields.Integer(compute="_compute_portal_plan_ids", string="Plans to Review")
 
     def _compute_portal_plan_ids(self):
-        plans = self.env["collection.promise"].search([
-            ("partner_id", "in", self.partner_id.ids), ("state", "=", "proposed"),
-        ])
+        plans = self.env["collection.promise"].search(
+            [
+                ("partner_id", "in", self.partner_id.ids),
+                ("state", "=", "proposed"),
+            ]
+        )
         by_key = plans.grouped(lambda plan: (plan.partner_id, plan.company_id))
         for case in self:
             case.portal_plan_ids = by_key.get((case.partner_id, case.company_id), plans.browse())

@@ -24,7 +24,12 @@ MAX_ID = 2**31 - 1
 PAYMENT_FLOWS = ("redirect", "direct", "token")
 MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024
 ALLOWED_MIMETYPES = {
-    "application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", "text/plain",
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "text/plain",
 }
 
 
@@ -43,22 +48,32 @@ class CollectionPortalLink(models.Model):
     _rec_name = "partner_id"
 
     partner_id = fields.Many2one(
-        "res.partner", string="Contact", required=True, index=True, ondelete="cascade",
+        "res.partner",
+        string="Contact",
+        required=True,
+        index=True,
+        ondelete="cascade",
         help="The customer or contact the link was given to.",
     )
     commercial_partner_id = fields.Many2one(
-        "res.partner", string="Customer", related="partner_id.commercial_partner_id", store=True,
-        index=True, help="The link shows this commercial entity's invoices and nothing else.",
+        "res.partner",
+        string="Customer",
+        related="partner_id.commercial_partner_id",
+        store=True,
+        index=True,
+        help="The link shows this commercial entity's invoices and nothing else.",
     )
-    company_id = fields.Many2one(
-        "res.company", required=True, index=True, default=lambda self: self.env.company
-    )
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     token = fields.Char(
-        required=True, readonly=True, copy=False, default=lambda self: secrets.token_urlsafe(32),
+        required=True,
+        readonly=True,
+        copy=False,
+        default=lambda self: secrets.token_urlsafe(32),
         groups="collections_management.collections_management_group_collector",
     )
     url = fields.Char(
-        compute="_compute_url", string="Link",
+        compute="_compute_url",
+        string="Link",
         groups="collections_management.collections_management_group_collector",
     )
     expiration_date = fields.Date(required=True, default=lambda self: self._default_expiration_date())
@@ -106,12 +121,15 @@ class CollectionPortalLink(models.Model):
         pairs = {(partner.id, company.id): (partner, company) for partner, company in partner_companies}
         if not pairs:
             return {}
-        existing = links_sudo.search([
-            ("partner_id", "in", list({p for p, __ in pairs})),
-            ("company_id", "in", list({c for __, c in pairs})),
-            ("revoked", "=", False),
-            ("expiration_date", ">=", today),
-        ], order="expiration_date desc, id desc")
+        existing = links_sudo.search(
+            [
+                ("partner_id", "in", list({p for p, __ in pairs})),
+                ("company_id", "in", list({c for __, c in pairs})),
+                ("revoked", "=", False),
+                ("expiration_date", ">=", today),
+            ],
+            order="expiration_date desc, id desc",
+        )
         result = {}
         for link in existing:
             key = (link.partner_id.id, link.company_id.id)
@@ -122,13 +140,17 @@ class CollectionPortalLink(models.Model):
                 result[key] = link
         missing = [key for key in pairs if key not in result]
         if missing:
-            new_links = links_sudo.create([{
-                "partner_id": partner_id,
-                "company_id": company_id,
-                "expiration_date": today + timedelta(
-                    days=pairs[(partner_id, company_id)][1].collection_portal_link_days or 60
-                ),
-            } for partner_id, company_id in missing])
+            new_links = links_sudo.create(
+                [
+                    {
+                        "partner_id": partner_id,
+                        "company_id": company_id,
+                        "expiration_date": today
+                        + timedelta(days=pairs[(partner_id, company_id)][1].collection_portal_link_days or 60),
+                    }
+                    for partner_id, company_id in missing
+                ]
+            )
             result.update(zip(missing, new_links))
         return result
 
@@ -160,11 +182,13 @@ class CollectionPortalLink(models.Model):
         return f"/collections/{self.sudo().token}"
 
     def action_revoke(self):
-        self.filtered(lambda link: not link.revoked).write({
-            "revoked": True,
-            "revoked_date": fields.Datetime.now(),
-            "revoked_uid": self.env.uid,
-        })
+        self.filtered(lambda link: not link.revoked).write(
+            {
+                "revoked": True,
+                "revoked_date": fields.Datetime.now(),
+                "revoked_uid": self.env.uid,
+            }
+        )
         return True
 
     def action_extend(self):
@@ -249,8 +273,7 @@ class CollectionPortalLink(models.Model):
         customer's saved payment methods or save a new one; whoever else holds the link may not."""
         self.ensure_one()
         return bool(
-            user and not user._is_public()
-            and user.partner_id.commercial_partner_id == self.commercial_partner_id
+            user and not user._is_public() and user.partner_id.commercial_partner_id == self.commercial_partner_id
         )
 
     def _portal_summary(self):
@@ -260,8 +283,11 @@ class CollectionPortalLink(models.Model):
     def _portal_policy(self):
         self.ensure_one()
         partner = self.commercial_partner_id
-        policies = self.env["collection.policy"].sudo().with_company(self.company_id).search(
-            [("company_id", "=", self.company_id.id)]
+        policies = (
+            self.env["collection.policy"]
+            .sudo()
+            .with_company(self.company_id)
+            .search([("company_id", "=", self.company_id.id)])
         )
         return policies._policies_for_partners(partner).get(partner.id) or self.company_id.collection_policy_id
 
@@ -281,27 +307,42 @@ class CollectionPortalLink(models.Model):
 
     def _portal_case(self):
         self.ensure_one()
-        return self.env["collection.case"].sudo().with_context(active_test=False).search([
-            ("partner_id", "=", self.commercial_partner_id.id), ("company_id", "=", self.company_id.id),
-        ], limit=1)
+        return (
+            self.env["collection.case"]
+            .sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("partner_id", "=", self.commercial_partner_id.id),
+                    ("company_id", "=", self.company_id.id),
+                ],
+                limit=1,
+            )
+        )
 
     def _portal_log(self, subject, note=False, lines=None, amount=0.0):
         """Log an action of the customer on the collections page as an inbound communication of
         the portal channel, and on the case's chatter."""
         self.ensure_one()
-        communication = self.env["collection.communication"].sudo().create({
-            "subject": subject,
-            "company_id": self.company_id.id,
-            "partner_id": self.commercial_partner_id.id,
-            "recipient_id": self.partner_id.id,
-            "user_id": False,
-            "direction": "inbound",
-            "channel": "portal",
-            "state": "done",
-            "line_ids": [fields.Command.set(lines.ids if lines else [])],
-            "amount_total": amount,
-            "note": note or False,
-        })
+        communication = (
+            self.env["collection.communication"]
+            .sudo()
+            .create(
+                {
+                    "subject": subject,
+                    "company_id": self.company_id.id,
+                    "partner_id": self.commercial_partner_id.id,
+                    "recipient_id": self.partner_id.id,
+                    "user_id": False,
+                    "direction": "inbound",
+                    "channel": "portal",
+                    "state": "done",
+                    "line_ids": [fields.Command.set(lines.ids if lines else [])],
+                    "amount_total": amount,
+                    "note": note or False,
+                }
+            )
+        )
         case = self._portal_case()
         if case:
             body = Markup("<p>%s</p>") % subject
@@ -330,7 +371,7 @@ class CollectionPortalLink(models.Model):
             & Domain("move_id.commercial_partner_id", "=", partner.commercial_partner_id.id),
             ["company_id"],
         )
-        return self.env["res.company"].browse(sorted(company.id for company, in groups))
+        return self.env["res.company"].browse(sorted(company.id for (company,) in groups))
 
     @api.model
     def _portal_get_user_link(self, user, company_id=None):
@@ -352,14 +393,23 @@ class CollectionPortalLink(models.Model):
         if user._is_public():
             return 0
         partner = user.partner_id.commercial_partner_id
-        return self.env["account.move"].sudo().search_count([
-            ("commercial_partner_id", "=", partner.id),
-            ("move_type", "=", "out_invoice"),
-            ("state", "=", "posted"),
-            ("line_ids", "any", self.env["account.move.line"]._collection_open_domain() & Domain(
-                "date_maturity", "<", fields.Date.context_today(self)
-            )),
-        ])
+        return (
+            self.env["account.move"]
+            .sudo()
+            .search_count(
+                [
+                    ("commercial_partner_id", "=", partner.id),
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "posted"),
+                    (
+                        "line_ids",
+                        "any",
+                        self.env["account.move.line"]._collection_open_domain()
+                        & Domain("date_maturity", "<", fields.Date.context_today(self)),
+                    ),
+                ]
+            )
+        )
 
     def _portal_promise_max_date(self, policy):
         if not policy or policy.promise_max_days <= 0:
@@ -374,8 +424,11 @@ class CollectionPortalLink(models.Model):
     def _portal_statement(self):
         """The statement of account of the link's customer: (content, 'pdf' or 'html')."""
         self.ensure_one()
-        report = self.env["ir.actions.report"].sudo().with_company(self.company_id).with_context(
-            lang=self.partner_id.lang or self.commercial_partner_id.lang
+        report = (
+            self.env["ir.actions.report"]
+            .sudo()
+            .with_company(self.company_id)
+            .with_context(lang=self.partner_id.lang or self.commercial_partner_id.lang)
         )
         content, content_type = report._render_qweb_pdf(
             "collections_portal.action_report_collection_statement", [self.commercial_partner_id.id]
@@ -391,25 +444,35 @@ class CollectionPortalLink(models.Model):
         ids = self._portal_parse_ids(invoice_ids)
         if not ids:
             raise UserError(_("Choose at least one invoice to pay."))
-        invoices = self.env["account.move"].sudo().search([
-            ("id", "in", ids),
-            ("commercial_partner_id", "=", self.commercial_partner_id.id),
-            ("company_id", "=", self.company_id.id),
-            ("move_type", "in", ("out_invoice", "out_refund", "out_receipt")),
-            ("state", "=", "posted"),
-        ])
+        invoices = (
+            self.env["account.move"]
+            .sudo()
+            .search(
+                [
+                    ("id", "in", ids),
+                    ("commercial_partner_id", "=", self.commercial_partner_id.id),
+                    ("company_id", "=", self.company_id.id),
+                    ("move_type", "in", ("out_invoice", "out_refund", "out_receipt")),
+                    ("state", "=", "posted"),
+                ]
+            )
+        )
         if len(invoices) != len(ids):
             raise AccessError(_("These invoices are not yours."))
         not_payable = invoices.filtered(
-            lambda move: move.move_type != "out_invoice"
-            or move.payment_state in SETTLED_PAYMENT_STATES
-            or move.currency_id.compare_amounts(move.amount_residual, 0.0) <= 0
+            lambda move: (
+                move.move_type != "out_invoice"
+                or move.payment_state in SETTLED_PAYMENT_STATES
+                or move.currency_id.compare_amounts(move.amount_residual, 0.0) <= 0
+            )
         )
         if not_payable:
-            raise UserError(_(
-                "These invoices cannot be paid online any more (already paid or a credit note): %s",
-                ", ".join(not_payable.mapped("name")),
-            ))
+            raise UserError(
+                _(
+                    "These invoices cannot be paid online any more (already paid or a credit note): %s",
+                    ", ".join(not_payable.mapped("name")),
+                )
+            )
         return invoices.sorted(lambda move: (move.invoice_date_due or move.date, move.id))
 
     def _portal_payment_values(self, invoice_ids, amount=None, mode=None):
@@ -420,15 +483,21 @@ class CollectionPortalLink(models.Model):
         invoices = self._portal_get_invoices(invoice_ids)
         currency = invoices.currency_id
         if len(currency) != 1:
-            raise UserError(_("Invoices in different currencies cannot be paid together; choose the "
-                              "invoices of one currency."))
+            raise UserError(
+                _("Invoices in different currencies cannot be paid together; choose the invoices of one currency.")
+            )
         today = fields.Date.context_today(self)
         total = currency.round(sum(invoices.mapped("amount_residual")))
-        overdue = currency.round(sum(
-            line.amount_residual_currency for line in invoices.line_ids
-            if line.display_type == "payment_term" and not line.reconciled
-            and line.date_maturity and line.date_maturity < today
-        ))
+        overdue = currency.round(
+            sum(
+                line.amount_residual_currency
+                for line in invoices.line_ids
+                if line.display_type == "payment_term"
+                and not line.reconciled
+                and line.date_maturity
+                and line.date_maturity < today
+            )
+        )
         default = overdue if mode == "overdue" and overdue > 0 else total
         partial_allowed = self.company_id.collection_portal_partial_payment
         if amount in (None, "", False):
@@ -458,15 +527,21 @@ class CollectionPortalLink(models.Model):
         amount was computed in): the transaction route refuses anything else."""
         self.ensure_one()
         return self._portal_sign(
-            "collections_portal_payment", self.id, self.commercial_partner_id.id, *invoices.ids,
-            float_repr(amount, currency.decimal_places), currency.id, mode,
+            "collections_portal_payment",
+            self.id,
+            self.commercial_partner_id.id,
+            *invoices.ids,
+            float_repr(amount, currency.decimal_places),
+            currency.id,
+            mode,
         )
 
     def _portal_sign(self, scope, *values):
         return hmac_tool(self.env(su=True), scope, "|".join(str(value) for value in values))
 
-    def _portal_check_transaction(self, selection, amount, access_token, mode=None, user=None, flow=None,
-                                  tokenization_requested=False):
+    def _portal_check_transaction(
+        self, selection, amount, access_token, mode=None, user=None, flow=None, tokenization_requested=False
+    ):
         """Values of a transaction for ``selection`` (comma-separated invoice ids) of ``amount``
         in ``mode`` signed by ``access_token``, made by ``user`` with the payment ``flow``. A
         tampered amount, invoice list, mode or token raises ValidationError.
@@ -479,19 +554,18 @@ class CollectionPortalLink(models.Model):
             raise ValidationError(_("The payment method is not valid."))
         customer_user = self._portal_is_customer_user(user)
         if flow == "token" and not customer_user:
-            raise ValidationError(_(
-                "Saved payment methods can only be used when signed in to the customer's own "
-                "account; please enter the payment details."
-            ))
+            raise ValidationError(
+                _(
+                    "Saved payment methods can only be used when signed in to the customer's own "
+                    "account; please enter the payment details."
+                )
+            )
         if not isinstance(amount, int | float) or isinstance(amount, bool):
             raise ValidationError(_("The amount to pay is not valid."))
         values = self._portal_payment_values(selection, amount=amount, mode=mode)
-        expected = self._portal_payment_token(
-            values["invoices"], values["amount"], values["currency"], values["mode"]
-        )
+        expected = self._portal_payment_token(values["invoices"], values["amount"], values["currency"], values["mode"])
         if not isinstance(access_token, str) or not consteq(access_token, expected):
-            raise ValidationError(_("The payment details were changed; please start again from your "
-                                    "collections page."))
+            raise ValidationError(_("The payment details were changed; please start again from your collections page."))
         values["tokenization_requested"] = bool(tokenization_requested) and customer_user
         return values
 
@@ -551,17 +625,27 @@ class CollectionPortalLink(models.Model):
         return value
 
     def _portal_check_no_pending_promise(self):
-        pending = self.env["collection.promise"].sudo().search([
-            ("partner_id", "=", self.commercial_partner_id.id), ("company_id", "=", self.company_id.id),
-            ("state", "in", ("open", "proposed")),
-        ], limit=1)
+        pending = (
+            self.env["collection.promise"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "=", self.commercial_partner_id.id),
+                    ("company_id", "=", self.company_id.id),
+                    ("state", "in", ("open", "proposed")),
+                ],
+                limit=1,
+            )
+        )
         if pending:
-            raise UserError(_(
-                "You already have a promise or a payment plan under way (%(amount)s on %(date)s); "
-                "please contact us to change it.",
-                amount=format_amount(self.env, pending.amount, pending.currency_id),
-                date=format_date(self.env, pending.date),
-            ))
+            raise UserError(
+                _(
+                    "You already have a promise or a payment plan under way (%(amount)s on %(date)s); "
+                    "please contact us to change it.",
+                    amount=format_amount(self.env, pending.amount, pending.currency_id),
+                    date=format_date(self.env, pending.date),
+                )
+            )
 
     def _portal_create_promise(self, date, amount, note=None):
         """Promise to pay ``amount`` (company currency) by ``date``: within the policy's horizon,
@@ -577,26 +661,45 @@ class CollectionPortalLink(models.Model):
         if max_days <= 0:
             raise UserError(_("Promises to pay cannot be made online; please contact us."))
         if date < today or date > today + timedelta(days=max_days):
-            raise UserError(_("The promised date must be between today and %s.",
-                              format_date(self.env, today + timedelta(days=max_days))))
+            raise UserError(
+                _(
+                    "The promised date must be between today and %s.",
+                    format_date(self.env, today + timedelta(days=max_days)),
+                )
+            )
         summary = self._portal_summary()
         currency = self.company_id.currency_id
         overdue = currency.round(summary["overdue_company"])
         if currency.compare_amounts(overdue, 0.0) <= 0:
             raise UserError(_("Nothing is overdue: there is nothing to promise."))
         if currency.compare_amounts(amount, overdue) > 0:
-            raise UserError(_("You cannot promise more than what is overdue (%s).",
-                              format_amount(self.env, overdue, currency)))
+            raise UserError(
+                _("You cannot promise more than what is overdue (%s).", format_amount(self.env, overdue, currency))
+            )
         self._portal_check_no_pending_promise()
-        promise = self.env["collection.promise"].sudo().create(self._portal_promise_values({
-            "date": date,
-            "amount": currency.round(amount),
-            "line_ids": [fields.Command.set(
-                summary["overdue_lines"].filtered(lambda line: line.amount_residual > 0).ids
-            )],
-        }, note))
-        subject = _("Promise to pay %(amount)s by %(date)s",
-                    amount=format_amount(self.env, promise.amount, currency), date=format_date(self.env, date))
+        promise = (
+            self.env["collection.promise"]
+            .sudo()
+            .create(
+                self._portal_promise_values(
+                    {
+                        "date": date,
+                        "amount": currency.round(amount),
+                        "line_ids": [
+                            fields.Command.set(
+                                summary["overdue_lines"].filtered(lambda line: line.amount_residual > 0).ids
+                            )
+                        ],
+                    },
+                    note,
+                )
+            )
+        )
+        subject = _(
+            "Promise to pay %(amount)s by %(date)s",
+            amount=format_amount(self.env, promise.amount, currency),
+            date=format_date(self.env, date),
+        )
         self._portal_log(subject, note=note, lines=promise.line_ids, amount=promise.amount)
         return promise
 
@@ -649,8 +752,12 @@ class CollectionPortalLink(models.Model):
         if plan_dates != sorted(set(plan_dates)):
             raise UserError(_("The dates of a payment plan must follow each other, one payment per date."))
         if plan_dates[0] < today or plan_dates[-1] > today + timedelta(days=max_days):
-            raise UserError(_("The payments must fall between today and %s.",
-                              format_date(self.env, today + timedelta(days=max_days))))
+            raise UserError(
+                _(
+                    "The payments must fall between today and %s.",
+                    format_date(self.env, today + timedelta(days=max_days)),
+                )
+            )
         summary = self._portal_summary()
         currency = self.company_id.currency_id
         due = currency.round(summary["due_company"])
@@ -658,30 +765,51 @@ class CollectionPortalLink(models.Model):
         if currency.compare_amounts(due, 0.0) <= 0:
             raise UserError(_("You owe nothing: there is nothing to plan."))
         if currency.compare_amounts(total, due) > 0:
-            raise UserError(_("The payment plan cannot add up to more than what you owe (%s).",
-                              format_amount(self.env, due, currency)))
+            raise UserError(
+                _(
+                    "The payment plan cannot add up to more than what you owe (%s).",
+                    format_amount(self.env, due, currency),
+                )
+            )
         self._portal_check_no_pending_promise()
         overdue = currency.round(summary["overdue_company"])
         lines = summary["overdue_lines"] if currency.compare_amounts(total, overdue) <= 0 else summary["lines"]
         lines = lines.filtered(lambda line: line.amount_residual > 0)
-        promise = self.env["collection.promise"].sudo().create(self._portal_promise_values({
-            "date": plan_dates[-1],
-            "amount": total,
-            "state": "proposed",
-            "line_ids": [fields.Command.set(lines.ids)],
-            "plan_line_ids": [fields.Command.create({"date": date, "amount": currency.round(amount)})
-                              for date, amount in plan],
-        }, note))
-        subject = _("Payment plan requested: %(count)s payments, %(amount)s in total, until %(date)s",
-                    count=len(plan), amount=format_amount(self.env, total, currency),
-                    date=format_date(self.env, plan_dates[-1]))
+        promise = (
+            self.env["collection.promise"]
+            .sudo()
+            .create(
+                self._portal_promise_values(
+                    {
+                        "date": plan_dates[-1],
+                        "amount": total,
+                        "state": "proposed",
+                        "line_ids": [fields.Command.set(lines.ids)],
+                        "plan_line_ids": [
+                            fields.Command.create({"date": date, "amount": currency.round(amount)})
+                            for date, amount in plan
+                        ],
+                    },
+                    note,
+                )
+            )
+        )
+        subject = _(
+            "Payment plan requested: %(count)s payments, %(amount)s in total, until %(date)s",
+            count=len(plan),
+            amount=format_amount(self.env, total, currency),
+            date=format_date(self.env, plan_dates[-1]),
+        )
         self._portal_log(subject, note=note, lines=lines, amount=total)
         owner = self._portal_owner()
         case = self._portal_case()
         if owner and case:
             case.activity_schedule(
-                "mail.mail_activity_data_todo", date_deadline=today + timedelta(days=1), user_id=owner.id,
-                summary=_("Review the payment plan the customer proposed"), note=note or subject,
+                "mail.mail_activity_data_todo",
+                date_deadline=today + timedelta(days=1),
+                user_id=owner.id,
+                summary=_("Review the payment plan the customer proposed"),
+                note=note or subject,
             )
         elif owner:
             promise.message_subscribe(partner_ids=owner.partner_id.ids)
@@ -694,18 +822,24 @@ class CollectionPortalLink(models.Model):
         ids = self._portal_parse_ids([invoice_id] if invoice_id not in (None, "") else [])
         if len(ids) != 1:
             raise UserError(_("Choose the invoice you dispute."))
-        invoice = self.env["account.move"].sudo().search([
-            ("id", "=", ids[0]),
-            ("commercial_partner_id", "=", self.commercial_partner_id.id),
-            ("company_id", "=", self.company_id.id),
-            ("move_type", "in", ("out_invoice", "out_receipt")),
-            ("state", "=", "posted"),
-        ])
+        invoice = (
+            self.env["account.move"]
+            .sudo()
+            .search(
+                [
+                    ("id", "=", ids[0]),
+                    ("commercial_partner_id", "=", self.commercial_partner_id.id),
+                    ("company_id", "=", self.company_id.id),
+                    ("move_type", "in", ("out_invoice", "out_receipt")),
+                    ("state", "=", "posted"),
+                ]
+            )
+        )
         if not invoice:
             raise AccessError(_("This invoice is not yours."))
         comment = self._portal_parse_text(comment, _("The comment"), 2000, required=True)
-        reasons = self.env["collection.dispute.reason"].sudo().search(
-            [("company_id", "in", (False, self.company_id.id))]
+        reasons = (
+            self.env["collection.dispute.reason"].sudo().search([("company_id", "in", (False, self.company_id.id))])
         )
         reason = self.env["collection.dispute.reason"]
         if reasons:
@@ -713,13 +847,17 @@ class CollectionPortalLink(models.Model):
             reason = reasons.filtered(lambda r: r.id in reason_ids)
             if len(reason_ids) != 1 or not reason:
                 raise UserError(_("Choose the reason of the dispute."))
-        lines = self.env["account.move.line"].sudo().search(
-            self.env["account.move.line"]._collection_open_domain() & Domain("move_id", "=", invoice.id)
+        lines = (
+            self.env["account.move.line"]
+            .sudo()
+            .search(self.env["account.move.line"]._collection_open_domain() & Domain("move_id", "=", invoice.id))
         )
         if not lines:
             raise UserError(_("Invoice %s is paid: there is nothing to dispute.", invoice.name))
-        already = self.env["collection.dispute"].sudo().search(
-            [("line_ids", "in", lines.ids), ("state", "=", "open")], limit=1
+        already = (
+            self.env["collection.dispute"]
+            .sudo()
+            .search([("line_ids", "in", lines.ids), ("state", "=", "open")], limit=1)
         )
         if already:
             raise UserError(_("Invoice %s is already under dispute; we will come back to you.", invoice.name))
@@ -727,23 +865,35 @@ class CollectionPortalLink(models.Model):
         owner = self._portal_owner(invoice)
         Dispute = self.env["collection.dispute"].sudo()
         values = {"move_ids": [fields.Command.set(invoice.ids)]} if "move_ids" in Dispute._fields else {}
-        dispute = Dispute.create({
-            **values,
-            "partner_id": self.commercial_partner_id.id,
-            "company_id": self.company_id.id,
-            "line_ids": [fields.Command.set(lines.ids)],
-            "reason_id": reason.id,
-            "description": comment,
-            "user_id": owner.id,
-        })
+        dispute = Dispute.create(
+            {
+                **values,
+                "partner_id": self.commercial_partner_id.id,
+                "company_id": self.company_id.id,
+                "line_ids": [fields.Command.set(lines.ids)],
+                "reason_id": reason.id,
+                "description": comment,
+                "user_id": owner.id,
+            }
+        )
         attachments = self.env["ir.attachment"]
         if attachment_values:
-            attachments = self.env["ir.attachment"].sudo().create({
-                **attachment_values, "res_model": "collection.dispute", "res_id": dispute.id,
-            })
+            attachments = (
+                self.env["ir.attachment"]
+                .sudo()
+                .create(
+                    {
+                        **attachment_values,
+                        "res_model": "collection.dispute",
+                        "res_id": dispute.id,
+                    }
+                )
+            )
         dispute.message_post(
             body=Markup("<p>%s</p><p>%s</p>") % (_("Dispute opened by the customer from the portal."), comment),
-            author_id=self.partner_id.id, message_type="comment", subtype_xmlid="mail.mt_note",
+            author_id=self.partner_id.id,
+            message_type="comment",
+            subtype_xmlid="mail.mt_note",
             attachment_ids=attachments.ids,
         )
         if owner and not dispute.activity_ids.filtered(lambda activity: activity.user_id == owner):

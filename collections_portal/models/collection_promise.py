@@ -15,9 +15,14 @@ class CollectionPromise(models.Model):
         },
     )
     portal_link_id = fields.Many2one(
-        "collection.portal.link", string="From Portal Link", readonly=True, index="btree_not_null",
-        ondelete="set null", help="Set when the customer made this promise or asked for this plan online.",
+        "collection.portal.link",
+        string="From Portal Link",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+        help="Set when the customer made this promise or asked for this plan online.",
     )
+
     def action_accept_plan(self):
         """Accept a payment plan the customer proposed: it becomes an open promise, which pauses
         the dunning of its instalments."""
@@ -41,21 +46,28 @@ class CollectionPromise(models.Model):
     def _log_plan_decision(self, subject):
         for promise in self:
             promise.message_post(body=subject, message_type="comment", subtype_xmlid="mail.mt_note")
-            case = self.env["collection.case"].search([
-                ("partner_id", "=", promise.partner_id.id), ("company_id", "=", promise.company_id.id),
-            ], limit=1)
+            case = self.env["collection.case"].search(
+                [
+                    ("partner_id", "=", promise.partner_id.id),
+                    ("company_id", "=", promise.company_id.id),
+                ],
+                limit=1,
+            )
             if case:
                 case.message_post(
                     body=Markup("%s: %s") % (subject, promise.display_name),
-                    message_type="comment", subtype_xmlid="mail.mt_note",
+                    message_type="comment",
+                    subtype_xmlid="mail.mt_note",
                 )
-            self.env["collection.communication"].create({
-                "subject": subject,
-                "company_id": promise.company_id.id,
-                "partner_id": promise.partner_id.id,
-                "direction": "outbound",
-                "channel": "note",
-                "state": "done",
-                "line_ids": [fields.Command.set(promise.line_ids.ids)],
-                "amount_total": promise.amount,
-            })
+            self.env["collection.communication"].create(
+                {
+                    "subject": subject,
+                    "company_id": promise.company_id.id,
+                    "partner_id": promise.partner_id.id,
+                    "direction": "outbound",
+                    "channel": "note",
+                    "state": "done",
+                    "line_ids": [fields.Command.set(promise.line_ids.ids)],
+                    "amount_total": promise.amount,
+                }
+            )

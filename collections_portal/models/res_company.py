@@ -5,11 +5,13 @@ class ResCompany(models.Model):
     _inherit = "res.company"
 
     collection_portal_link_days = fields.Integer(
-        string="Collections Link Validity (days)", default=60,
+        string="Collections Link Validity (days)",
+        default=60,
         help="How long the link to the collections page that reminders carry stays valid.",
     )
     collection_portal_partial_payment = fields.Boolean(
-        string="Partial Online Payments", default=True,
+        string="Partial Online Payments",
+        default=True,
         help="Customers may pay part of the invoices they choose on their collections page.",
     )
 

@@ -18,14 +18,21 @@ class ResPartner(models.Model):
         "collection.portal.link", "partner_id", string="Collections Page Links"
     )
     collection_portal_link_count = fields.Integer(
-        compute="_compute_collection_portal_link_count", string="Collections Links",
+        compute="_compute_collection_portal_link_count",
+        string="Collections Links",
         groups="collections_management.collections_management_group_collector",
     )
 
     def _compute_collection_portal_link_count(self):
-        counts = dict(self.env["collection.portal.link"].sudo()._read_group(
-            [("partner_id", "in", self.ids)], ["partner_id"], ["__count"],
-        ))
+        counts = dict(
+            self.env["collection.portal.link"]
+            .sudo()
+            ._read_group(
+                [("partner_id", "in", self.ids)],
+                ["partner_id"],
+                ["__count"],
+            )
+        )
         for partner in self:
             partner.collection_portal_link_count = counts.get(partner, 0)
 
@@ -49,12 +56,19 @@ class ResPartner(models.Model):
     def _collection_open_lines(self, company):
         """Open receivable instalments of this commercial entity in ``company`` (sudo)."""
         self.ensure_one()
-        return self.env["account.move.line"].sudo().search(
-            self.env["account.move.line"]._collection_open_domain() & Domain([
-                ("company_id", "=", company.id),
-                ("move_id.commercial_partner_id", "=", self.commercial_partner_id.id),
-            ]),
-            order="date_maturity, id",
+        return (
+            self.env["account.move.line"]
+            .sudo()
+            .search(
+                self.env["account.move.line"]._collection_open_domain()
+                & Domain(
+                    [
+                        ("company_id", "=", company.id),
+                        ("move_id.commercial_partner_id", "=", self.commercial_partner_id.id),
+                    ]
+                ),
+                order="date_maturity, id",
+            )
         )
 
     def _collection_summary(self, company, today=None):
@@ -64,13 +78,29 @@ class ResPartner(models.Model):
         partner = self.commercial_partner_id.sudo().with_company(company)
         today = today or fields.Date.context_today(self)
         lines = partner._collection_open_lines(company)
-        promises = self.env["collection.promise"].sudo().search([
-            ("partner_id", "=", partner.id), ("company_id", "=", company.id),
-            ("state", "in", ("open", "proposed")),
-        ], order="date, id")
-        disputes = self.env["collection.dispute"].sudo().search([
-            ("partner_id", "=", partner.id), ("company_id", "=", company.id), ("state", "=", "open"),
-        ])
+        promises = (
+            self.env["collection.promise"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "=", partner.id),
+                    ("company_id", "=", company.id),
+                    ("state", "in", ("open", "proposed")),
+                ],
+                order="date, id",
+            )
+        )
+        disputes = (
+            self.env["collection.dispute"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "=", partner.id),
+                    ("company_id", "=", company.id),
+                    ("state", "=", "open"),
+                ]
+            )
+        )
         promised_lines = promises.filtered(lambda p: p.state == "open").line_ids
         disputed_lines = disputes.line_ids
         buckets = self.env["collection.aging.report"]._get_bucket_labels()
@@ -82,26 +112,47 @@ class ResPartner(models.Model):
             residual = line.amount_residual_currency
             days_late = (today - line.date_maturity).days if line.date_maturity else 0
             bucket = aging_bucket(days_late)
-            total = totals.setdefault(currency, {
-                "currency": currency, "due": 0.0, "overdue": 0.0, "overdue_company": 0.0,
-                "aging": dict.fromkeys((key for key, __ in buckets), 0.0),
-                "overdue_invoice_ids": [],
-            })
+            total = totals.setdefault(
+                currency,
+                {
+                    "currency": currency,
+                    "due": 0.0,
+                    "overdue": 0.0,
+                    "overdue_company": 0.0,
+                    "aging": dict.fromkeys((key for key, __ in buckets), 0.0),
+                    "overdue_invoice_ids": [],
+                },
+            )
             total["due"] += residual
             total["aging"][bucket] += residual
             if days_late > 0:
                 total["overdue"] += residual
                 total["overdue_company"] += line.amount_residual
             move = line.move_id
-            invoice = invoices.setdefault(move, {
-                "move": move, "currency": currency, "lines": [], "residual": 0.0, "overdue": 0.0,
-                "days_late": 0, "promised": False, "disputed": False,
-                "payable": move.move_type == "out_invoice" and move.payment_state not in SETTLED_PAYMENT_STATES,
-            })
-            invoice["lines"].append({
-                "line": line, "date_maturity": line.date_maturity, "days_late": max(days_late, 0),
-                "residual": residual, "promised": line in promised_lines, "disputed": line in disputed_lines,
-            })
+            invoice = invoices.setdefault(
+                move,
+                {
+                    "move": move,
+                    "currency": currency,
+                    "lines": [],
+                    "residual": 0.0,
+                    "overdue": 0.0,
+                    "days_late": 0,
+                    "promised": False,
+                    "disputed": False,
+                    "payable": move.move_type == "out_invoice" and move.payment_state not in SETTLED_PAYMENT_STATES,
+                },
+            )
+            invoice["lines"].append(
+                {
+                    "line": line,
+                    "date_maturity": line.date_maturity,
+                    "days_late": max(days_late, 0),
+                    "residual": residual,
+                    "promised": line in promised_lines,
+                    "disputed": line in disputed_lines,
+                }
+            )
             invoice["residual"] += residual
             if days_late > 0:
                 invoice["overdue"] += residual
@@ -115,13 +166,21 @@ class ResPartner(models.Model):
             if len(invoice["lines"]) > 1:
                 for index, line_data in enumerate(invoice["lines"], start=1):
                     line_data["instalment"] = f"{index}/{len(invoice['lines'])}"
-        payments = self.env["account.payment"].sudo().search([
-            ("partner_id", "=", partner.id),
-            ("company_id", "=", company.id),
-            ("payment_type", "=", "inbound"),
-            ("state", "in", ("in_process", "paid")),
-            ("date", ">=", today - timedelta(days=RECENT_PAYMENT_DAYS)),
-        ], order="date desc, id desc", limit=20)
+        payments = (
+            self.env["account.payment"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "=", partner.id),
+                    ("company_id", "=", company.id),
+                    ("payment_type", "=", "inbound"),
+                    ("state", "in", ("in_process", "paid")),
+                    ("date", ">=", today - timedelta(days=RECENT_PAYMENT_DAYS)),
+                ],
+                order="date desc, id desc",
+                limit=20,
+            )
+        )
         overdue_lines = lines.filtered(lambda line: line.date_maturity and line.date_maturity < today)
         return {
             "partner": partner,

@@ -23,16 +23,24 @@ class CollectionsPortalCommon(CollectionsCommon):
         cls.path_b = f"/collections/{cls.link_b.token}"
         cls.provider = cls.env["payment.provider"]
         if cls.env["ir.module.module"]._get("payment_demo").state == "installed":
-            cls.provider = cls.env.ref("payment.payment_provider_demo").sudo().copy({
-                "name": "Demo (collections)",
-                "company_id": cls.company.id,
-            })
-            cls.provider.write({
-                "state": "test",
-                "is_published": True,
-                "payment_method_ids": [Command.set(cls.env.ref("payment_demo.payment_method_demo").ids)],
-                "journal_id": cls.company_data["default_journal_bank"].id,
-            })
+            cls.provider = (
+                cls.env.ref("payment.payment_provider_demo")
+                .sudo()
+                .copy(
+                    {
+                        "name": "Demo (collections)",
+                        "company_id": cls.company.id,
+                    }
+                )
+            )
+            cls.provider.write(
+                {
+                    "state": "test",
+                    "is_published": True,
+                    "payment_method_ids": [Command.set(cls.env.ref("payment_demo.payment_method_demo").ids)],
+                    "journal_id": cls.company_data["default_journal_bank"].id,
+                }
+            )
 
     def _require_demo_provider(self):
         if not self.provider:

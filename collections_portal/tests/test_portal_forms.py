@@ -15,12 +15,18 @@ class TestPortalForms(CollectionsPortalCommon, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.collector = new_test_user(
-            cls.env(su=True), login="collector_portal", company_id=cls.company.id,
+            cls.env(su=True),
+            login="collector_portal",
+            company_id=cls.company.id,
             groups="collections_management.collections_management_group_collector",
         )
-        cls.case = cls.env["collection.case"].create({
-            "partner_id": cls.customer.id, "company_id": cls.company.id, "user_id": cls.collector.id,
-        })
+        cls.case = cls.env["collection.case"].create(
+            {
+                "partner_id": cls.customer.id,
+                "company_id": cls.company.id,
+                "user_id": cls.collector.id,
+            }
+        )
         cls.reason = cls.env["collection.dispute.reason"].create({"name": "Goods not received"})
 
     def _promises(self, partner=None):
@@ -43,10 +49,18 @@ class TestPortalForms(CollectionsPortalCommon, HttpCase):
         self.assertEqual(response.status_code, 303)
         self.assertIn("message=promise", response.headers["Location"])
         promise = self._promises()
-        self.assertRecordValues(promise, [{
-            "state": "open", "date": date, "amount": 1200.0, "company_id": self.company.id,
-            "portal_link_id": self.link.id,
-        }])
+        self.assertRecordValues(
+            promise,
+            [
+                {
+                    "state": "open",
+                    "date": date,
+                    "amount": 1200.0,
+                    "company_id": self.company.id,
+                    "portal_link_id": self.link.id,
+                }
+            ],
+        )
         self.assertEqual(promise.line_ids, self._instalments(self.invoice_1 | self.invoice_2))
         log = self._portal_communications().filtered(lambda c: c.subject.startswith("Promise"))
         self.assertRecordValues(log, [{"direction": "inbound", "state": "done", "note": "Paying Friday"}])
@@ -74,8 +88,9 @@ class TestPortalForms(CollectionsPortalCommon, HttpCase):
 
     def test_second_promise_is_refused(self):
         self._post(f"{self.path}/promise", {"date": str(self.today), "amount": "100"})
-        self._assert_refused(self._post(f"{self.path}/promise", {"date": str(self.today), "amount": "100"}),
-                             "already have a promise")
+        self._assert_refused(
+            self._post(f"{self.path}/promise", {"date": str(self.today), "amount": "100"}), "already have a promise"
+        )
         self.assertEqual(len(self._promises()), 1)
 
     def test_promise_without_csrf_token_is_refused(self):
@@ -86,9 +101,14 @@ class TestPortalForms(CollectionsPortalCommon, HttpCase):
     def test_promise_with_invalid_token_is_refused(self):
         csrf = self._csrf()
         self.link.action_revoke()
-        response = self.url_open(f"{self.path}/promise", data={
-            "date": str(self.today), "amount": "100", "csrf_token": csrf,
-        })
+        response = self.url_open(
+            f"{self.path}/promise",
+            data={
+                "date": str(self.today),
+                "amount": "100",
+                "csrf_token": csrf,
+            },
+        )
         self.assertEqual(response.status_code, 404)
         self.assertFalse(self._promises())
 
@@ -107,9 +127,13 @@ class TestPortalForms(CollectionsPortalCommon, HttpCase):
         self.assertEqual(response.status_code, 303, response.text[-3000:])
         plan = self._promises()
         self.assertRecordValues(plan, [{"state": "proposed", "amount": 1800.0, "date": second}])
-        self.assertRecordValues(plan.plan_line_ids, [
-            {"date": first, "amount": 900.0}, {"date": second, "amount": 900.0},
-        ])
+        self.assertRecordValues(
+            plan.plan_line_ids,
+            [
+                {"date": first, "amount": 900.0},
+                {"date": second, "amount": 900.0},
+            ],
+        )
         self.assertEqual(plan.line_ids, self._instalments(self.invoice_1 | self.invoice_2 | self.invoice_future))
         self.assertTrue(self._portal_communications().filtered(lambda c: c.subject.startswith("Payment plan")))
         activity = self.case.activity_ids
@@ -159,10 +183,18 @@ class TestPortalForms(CollectionsPortalCommon, HttpCase):
         )
         self.assertEqual(response.status_code, 303)
         dispute = self._disputes()
-        self.assertRecordValues(dispute, [{
-            "state": "open", "reason_id": self.reason.id, "description": "Never arrived",
-            "user_id": self.collector.id, "company_id": self.company.id,
-        }])
+        self.assertRecordValues(
+            dispute,
+            [
+                {
+                    "state": "open",
+                    "reason_id": self.reason.id,
+                    "description": "Never arrived",
+                    "user_id": self.collector.id,
+                    "company_id": self.company.id,
+                }
+            ],
+        )
         self.assertEqual(dispute.line_ids, self._instalments(self.invoice_1))
         attachment = self.env["ir.attachment"].search(
             [("res_model", "=", "collection.dispute"), ("res_id", "=", dispute.id)]
@@ -175,13 +207,24 @@ class TestPortalForms(CollectionsPortalCommon, HttpCase):
         self.assertIn("Disputed", page.text)
 
     def test_dispute_of_another_customers_invoice_is_refused(self):
-        response = self._post(f"{self.path}/dispute", {
-            "invoice_id": str(self.invoice_b.id), "reason_id": str(self.reason.id), "comment": "Not mine",
-        })
+        response = self._post(
+            f"{self.path}/dispute",
+            {
+                "invoice_id": str(self.invoice_b.id),
+                "reason_id": str(self.reason.id),
+                "comment": "Not mine",
+            },
+        )
         self.assertEqual(response.status_code, 404)
-        response = self._post(f"{self.path_b}/dispute", {
-            "invoice_id": str(self.invoice_1.id), "reason_id": str(self.reason.id), "comment": "Not mine",
-        }, path=self.path_b)
+        response = self._post(
+            f"{self.path_b}/dispute",
+            {
+                "invoice_id": str(self.invoice_1.id),
+                "reason_id": str(self.reason.id),
+                "comment": "Not mine",
+            },
+            path=self.path_b,
+        )
         self.assertEqual(response.status_code, 404)
         self.assertFalse(self._disputes() | self._disputes(self.customer_b))
 
@@ -197,13 +240,19 @@ class TestPortalForms(CollectionsPortalCommon, HttpCase):
         for data, message in cases:
             self._assert_refused(self._post(f"{self.path}/dispute", data), message)
         self._assert_refused(
-            self._post(f"{self.path}/dispute", base, files={"attachment": ("virus.exe", b"MZ\x90\x00" * 100,
-                                                                           "application/pdf")}),
+            self._post(
+                f"{self.path}/dispute",
+                base,
+                files={"attachment": ("virus.exe", b"MZ\x90\x00" * 100, "application/pdf")},
+            ),
             "Attach a PDF",
         )
         self._assert_refused(
-            self._post(f"{self.path}/dispute", base,
-                       files={"attachment": ("big.txt", b"a" * (10 * 1024 * 1024 + 1), "text/plain")}),
+            self._post(
+                f"{self.path}/dispute",
+                base,
+                files={"attachment": ("big.txt", b"a" * (10 * 1024 * 1024 + 1), "text/plain")},
+            ),
             "too large",
         )
         self.assertFalse(self._disputes())

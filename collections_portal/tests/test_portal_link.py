@@ -27,11 +27,16 @@ class TestPortalLink(CollectionsPortalCommon, HttpCase):
         self.company.collection_portal_link_days = 10
         contact = self.env["res.partner"].create({"name": "Ana", "parent_id": self.customer.id})
         link = self.env["collection.portal.link"]._get_link(contact, self.company)
-        self.assertRecordValues(link, [{
-            "partner_id": contact.id,
-            "commercial_partner_id": self.customer.id,
-            "expiration_date": self.today + timedelta(days=10),
-        }])
+        self.assertRecordValues(
+            link,
+            [
+                {
+                    "partner_id": contact.id,
+                    "commercial_partner_id": self.customer.id,
+                    "expiration_date": self.today + timedelta(days=10),
+                }
+            ],
+        )
 
     def test_reminders_carry_the_signed_link(self):
         self._run()
@@ -42,8 +47,10 @@ class TestPortalLink(CollectionsPortalCommon, HttpCase):
         token = url.rsplit("/", 1)[1]
         link = self.env["collection.portal.link"]._get_by_token(token)
         self.assertEqual(link.commercial_partner_id, self.customer)
-        mail = self.env["mail.mail"].sudo().search(
-            [("mail_message_id.collection_communication_id", "in", communication.ids)]
+        mail = (
+            self.env["mail.mail"]
+            .sudo()
+            .search([("mail_message_id.collection_communication_id", "in", communication.ids)])
         )
         self.assertIn(url, mail[0].body_html)
         # The link in the reminder opens the customer's page.

@@ -79,7 +79,10 @@ class TestPortalPage(CollectionsPortalCommon, HttpCase):
 
     def test_portal_user_reaches_the_page_from_my_account(self):
         user = new_test_user(
-            self.env(su=True), login="abarrotes", groups="base.group_portal", partner_id=self.customer.id,
+            self.env(su=True),
+            login="abarrotes",
+            groups="base.group_portal",
+            partner_id=self.customer.id,
             company_id=self.env.ref("base.main_company").id,
         )
         user.company_ids = [Command.link(self.company.id)]
@@ -99,14 +102,22 @@ class TestPortalPage(CollectionsPortalCommon, HttpCase):
         self.assertIn("/web/login", response.headers["Location"])
 
     def test_promises_and_disputes_are_listed(self):
-        self.env["collection.promise"].create({
-            "partner_id": self.customer.id, "company_id": self.company.id, "date": self.today,
-            "amount": 100.0, "line_ids": [Command.set(self._instalments(self.invoice_1).ids)],
-        })
-        self.env["collection.dispute"].create({
-            "partner_id": self.customer.id, "company_id": self.company.id,
-            "line_ids": [Command.set(self._instalments(self.invoice_2).ids)],
-        })
+        self.env["collection.promise"].create(
+            {
+                "partner_id": self.customer.id,
+                "company_id": self.company.id,
+                "date": self.today,
+                "amount": 100.0,
+                "line_ids": [Command.set(self._instalments(self.invoice_1).ids)],
+            }
+        )
+        self.env["collection.dispute"].create(
+            {
+                "partner_id": self.customer.id,
+                "company_id": self.company.id,
+                "line_ids": [Command.set(self._instalments(self.invoice_2).ids)],
+            }
+        )
         response = self.url_open(self.path)
         self.assertIn("o_collections_promises", response.text)
         self.assertIn("o_collections_disputes", response.text)

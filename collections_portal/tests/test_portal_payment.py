@@ -151,28 +151,47 @@ class TestPortalPayment(CollectionsPortalCommon, HttpCase):
         payment = self._payment(invoices, amount=amount)
         processing_values = self._transaction(payment)
         transaction = self._get_tx(processing_values["reference"])
-        transaction._process("demo", {"reference": transaction.reference, "simulated_state": "done",
-                                      "payment_details": "4242"})
+        transaction._process(
+            "demo", {"reference": transaction.reference, "simulated_state": "done", "payment_details": "4242"}
+        )
         transaction._post_process()
         return transaction
 
     def test_paying_two_invoices_reconciles_exactly_those(self):
         self._require_demo_provider()
-        promise = self.env["collection.promise"].create({
-            "partner_id": self.customer.id, "company_id": self.company.id, "date": self.today,
-            "amount": 1500.0, "line_ids": [(6, 0, self._instalments(self.invoice_1 | self.invoice_2).ids)],
-        })
+        promise = self.env["collection.promise"].create(
+            {
+                "partner_id": self.customer.id,
+                "company_id": self.company.id,
+                "date": self.today,
+                "amount": 1500.0,
+                "line_ids": [(6, 0, self._instalments(self.invoice_1 | self.invoice_2).ids)],
+            }
+        )
         self._run()
         transaction = self._pay(self.invoice_1 | self.invoice_2)
-        self.assertRecordValues(transaction, [{
-            "state": "done", "amount": 1500.0, "currency_id": self.company.currency_id.id,
-            "partner_id": self.customer.id, "collection_portal_link_id": self.link.id,
-        }])
+        self.assertRecordValues(
+            transaction,
+            [
+                {
+                    "state": "done",
+                    "amount": 1500.0,
+                    "currency_id": self.company.currency_id.id,
+                    "partner_id": self.customer.id,
+                    "collection_portal_link_id": self.link.id,
+                }
+            ],
+        )
         self.assertEqual(transaction.invoice_ids, self.invoice_1 | self.invoice_2)
         self.assertTrue(transaction.payment_id)
-        self.assertRecordValues(self.invoice_1 | self.invoice_2 | self.invoice_future, [
-            {"amount_residual": 0.0}, {"amount_residual": 0.0}, {"amount_residual": 300.0},
-        ])
+        self.assertRecordValues(
+            self.invoice_1 | self.invoice_2 | self.invoice_future,
+            [
+                {"amount_residual": 0.0},
+                {"amount_residual": 0.0},
+                {"amount_residual": 300.0},
+            ],
+        )
         self.assertIn(self.invoice_1.payment_state, ("paid", "in_payment"))
         reconciled_moves = transaction.payment_id.move_id.line_ids.matched_debit_ids.debit_move_id.move_id
         self.assertEqual(reconciled_moves, self.invoice_1 | self.invoice_2)
@@ -207,10 +226,13 @@ class TestPortalPayment(CollectionsPortalCommon, HttpCase):
         self._require_demo_provider()
         transaction = self._pay(self.invoice_1, amount="400")
         self.assertEqual(transaction.amount, 400.0)
-        self.assertRecordValues(self.invoice_1 | self.invoice_2, [
-            {"amount_residual": 600.0, "payment_state": "partial"},
-            {"amount_residual": 500.0, "payment_state": "not_paid"},
-        ])
+        self.assertRecordValues(
+            self.invoice_1 | self.invoice_2,
+            [
+                {"amount_residual": 600.0, "payment_state": "partial"},
+                {"amount_residual": 500.0, "payment_state": "not_paid"},
+            ],
+        )
 
     def test_logged_in_user_of_another_customer_pays_for_the_link_customer(self):
         self._require_demo_provider()

@@ -19,14 +19,16 @@ class TestPortalReview(CollectionsPortalCommon, HttpCase):
         if cls.provider:
             cls.demo_method = cls.env.ref("payment_demo.payment_method_demo")
             cls.provider.allow_tokenization = True
-            cls.saved_card = cls.env["payment.token"].create({
-                "provider_id": cls.provider.id,
-                "payment_method_id": cls.demo_method.id,
-                "partner_id": cls.customer.id,
-                "provider_ref": "collections-saved-card",
-                "payment_details": "4242",
-                "demo_simulated_state": "done",
-            })
+            cls.saved_card = cls.env["payment.token"].create(
+                {
+                    "provider_id": cls.provider.id,
+                    "payment_method_id": cls.demo_method.id,
+                    "partner_id": cls.customer.id,
+                    "provider_ref": "collections-saved-card",
+                    "payment_details": "4242",
+                    "demo_simulated_state": "done",
+                }
+            )
         cls.reason = cls.env["collection.dispute.reason"].create({"name": "Goods not received"})
 
     # Helpers -------------------------------------------------------------------
@@ -35,8 +37,11 @@ class TestPortalReview(CollectionsPortalCommon, HttpCase):
         return self.env["payment.transaction"].sudo().search([("collection_portal_link_id", "!=", False)])
 
     def _tokens(self):
-        return self.env["payment.token"].sudo().with_context(active_test=False).search(
-            [("partner_id", "child_of", self.customer.id)]
+        return (
+            self.env["payment.token"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("partner_id", "child_of", self.customer.id)])
         )
 
     def _transaction(self, payment, path=None, route=None, **overrides):
@@ -58,7 +63,8 @@ class TestPortalReview(CollectionsPortalCommon, HttpCase):
     def _jsonrpc(self, route, params):
         """``make_jsonrpc_request``, with the error's message in the exception raised."""
         response = self.url_open(
-            route, data=json.dumps({"jsonrpc": "2.0", "method": "call", "id": 1, "params": params}),
+            route,
+            data=json.dumps({"jsonrpc": "2.0", "method": "call", "id": 1, "params": params}),
             headers={"Content-Type": "application/json"},
         )
         response.raise_for_status()
@@ -69,17 +75,30 @@ class TestPortalReview(CollectionsPortalCommon, HttpCase):
         return decoded.get("result")
 
     def _pay_with_saved_card(self, payment, **overrides):
-        return self._transaction(payment, **{
-            "flow": "token", "token_id": self.saved_card.id, "payment_method_id": None, **overrides,
-        })
+        return self._transaction(
+            payment,
+            **{
+                "flow": "token",
+                "token_id": self.saved_card.id,
+                "payment_method_id": None,
+                **overrides,
+            },
+        )
 
     def _customer_portal_user(self):
-        contact = self.env["res.partner"].create({
-            "name": "Lucía Cuentas", "parent_id": self.customer.id, "email": "lucia@abarrotes.example.com",
-        })
+        contact = self.env["res.partner"].create(
+            {
+                "name": "Lucía Cuentas",
+                "parent_id": self.customer.id,
+                "email": "lucia@abarrotes.example.com",
+            }
+        )
         return new_test_user(
-            self.env(su=True), login="abarrotes_portal", password="abarrotes_portal",
-            groups="base.group_portal", partner_id=contact.id,
+            self.env(su=True),
+            login="abarrotes_portal",
+            password="abarrotes_portal",
+            groups="base.group_portal",
+            partner_id=contact.id,
         )
 
     def _assert_json_error(self, message, call, *args, **kwargs):
@@ -116,8 +135,9 @@ class TestPortalReview(CollectionsPortalCommon, HttpCase):
         transaction = self._transactions()
         self.assertEqual(transaction.reference, values["reference"])
         self.assertFalse(transaction.tokenize)
-        transaction._process("demo", {"reference": transaction.reference, "simulated_state": "done",
-                                      "payment_details": "1111"})
+        transaction._process(
+            "demo", {"reference": transaction.reference, "simulated_state": "done", "payment_details": "1111"}
+        )
         self.assertEqual(transaction.state, "done")
         self.assertEqual(self._tokens(), tokens, "no card is saved on the customer")
 
@@ -173,12 +193,20 @@ class TestPortalReview(CollectionsPortalCommon, HttpCase):
         # The genuine one goes through and pays the overdue half.
         values = self._transaction(payment, path=path, route=form["transaction-route"])
         transaction = self._transactions()
-        self.assertRecordValues(transaction, [{
-            "reference": values["reference"], "amount": 500.0, "collection_portal_link_id": link.id,
-        }])
+        self.assertRecordValues(
+            transaction,
+            [
+                {
+                    "reference": values["reference"],
+                    "amount": 500.0,
+                    "collection_portal_link_id": link.id,
+                }
+            ],
+        )
         self.assertEqual(transaction.invoice_ids, invoice)
-        transaction._process("demo", {"reference": transaction.reference, "simulated_state": "done",
-                                      "payment_details": "4242"})
+        transaction._process(
+            "demo", {"reference": transaction.reference, "simulated_state": "done", "payment_details": "4242"}
+        )
         transaction._post_process()
         self.assertRecordValues(invoice, [{"amount_residual": 500.0, "payment_state": "partial"}])
         summary = customer._collection_summary(self.company)
@@ -195,8 +223,9 @@ class TestPortalReview(CollectionsPortalCommon, HttpCase):
         for tx_id in (2**31, 2**63, 10**30, -1, 0, "1e3", "1_0", " "):
             response = self.url_open(f"{self.path}/confirmation?tx_id={tx_id}&tx_token={token}")
             self.assertEqual(response.status_code, 404, tx_id)
-        self.assertEqual(self.url_open(
-            f"{self.path}/confirmation?tx_id={transaction.id}&tx_token={token}").status_code, 200)
+        self.assertEqual(
+            self.url_open(f"{self.path}/confirmation?tx_id={transaction.id}&tx_token={token}").status_code, 200
+        )
         # Invoice ids of the payment page and the transaction route.
         for invoice_id in (2**31, 10**30, "0x10", "١"):
             response = self.url_open(f"{self.path}/pay?invoice_ids={invoice_id}")
@@ -256,9 +285,14 @@ class TestPortalReview(CollectionsPortalCommon, HttpCase):
         promise = self.env["collection.promise"].search([("partner_id", "=", self.customer.id)])
         self.assertEqual(promise.line_ids, self._instalments(self.invoice_1))
         # No dispute nor payment either.
-        response = self._post(f"{self.path}/dispute", {
-            "invoice_id": str(self.invoice_2.id), "reason_id": str(self.reason.id), "comment": "Wrong price",
-        })
+        response = self._post(
+            f"{self.path}/dispute",
+            {
+                "invoice_id": str(self.invoice_2.id),
+                "reason_id": str(self.reason.id),
+                "comment": "Wrong price",
+            },
+        )
         self.assertEqual(response.status_code, 400)
         self.assertIn("nothing to dispute", response.text)
         self.assertFalse(self.env["collection.dispute"].search([("partner_id", "=", self.customer.id)]))

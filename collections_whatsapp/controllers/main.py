@@ -10,8 +10,9 @@ _logger = logging.getLogger(__name__)
 class CollectionsWhatsappWebhook(http.Controller):
     """Meta's webhook. It only checks who is calling and hands the notification to the models."""
 
-    @http.route("/collections_whatsapp/webhook", type="http", auth="public", methods=["GET"], csrf=False,
-                save_session=False)
+    @http.route(
+        "/collections_whatsapp/webhook", type="http", auth="public", methods=["GET"], csrf=False, save_session=False
+    )
     def webhook_verify(self, **params):
         """Subscription handshake: echo ``hub.challenge`` when ``hub.verify_token`` is ours."""
         Account = request.env["collection.whatsapp.account"].sudo()
@@ -19,8 +20,9 @@ class CollectionsWhatsappWebhook(http.Controller):
             return request.make_response("Forbidden", headers=[("Content-Type", "text/plain")], status=403)
         return request.make_response(params.get("hub.challenge") or "", headers=[("Content-Type", "text/plain")])
 
-    @http.route("/collections_whatsapp/webhook", type="http", auth="public", methods=["POST"], csrf=False,
-                save_session=False)
+    @http.route(
+        "/collections_whatsapp/webhook", type="http", auth="public", methods=["POST"], csrf=False, save_session=False
+    )
     def webhook_notify(self, **params):
         body = request.httprequest.get_data(cache=True)
         signature = request.httprequest.headers.get("X-Hub-Signature-256")

@@ -5,7 +5,8 @@ class CollectionCase(models.Model):
     _inherit = "collection.case"
 
     whatsapp_window_open = fields.Boolean(
-        string="WhatsApp Window Open", compute="_compute_whatsapp_window",
+        string="WhatsApp Window Open",
+        compute="_compute_whatsapp_window",
         help="The customer wrote on WhatsApp in the last 24 hours: a free-text reply is allowed.",
     )
     whatsapp_last_inbound_date = fields.Datetime(related="partner_id.whatsapp_last_inbound_date")

@@ -24,10 +24,12 @@ class CollectionCommunication(models.Model):
     channel = fields.Selection(
         selection_add=[("whatsapp", "WhatsApp")], ondelete={"whatsapp": lambda recs: recs.write({"channel": "note"})}
     )
-    whatsapp_account_id = fields.Many2one("collection.whatsapp.account", string="WhatsApp Account",
-                                          index="btree_not_null", ondelete="set null")
-    whatsapp_template_id = fields.Many2one("collection.whatsapp.template", string="WhatsApp Template",
-                                           ondelete="set null")
+    whatsapp_account_id = fields.Many2one(
+        "collection.whatsapp.account", string="WhatsApp Account", index="btree_not_null", ondelete="set null"
+    )
+    whatsapp_template_id = fields.Many2one(
+        "collection.whatsapp.template", string="WhatsApp Template", ondelete="set null"
+    )
     whatsapp_number = fields.Char(string="WhatsApp Number", help="The customer's number in E.164 format.")
     whatsapp_text = fields.Text(string="WhatsApp Text", help="Free text sent instead of a template (replies).")
     whatsapp_error_code = fields.Integer(string="Meta Error Code", readonly=True)
@@ -36,7 +38,9 @@ class CollectionCommunication(models.Model):
     whatsapp_delivered_date = fields.Datetime(string="Delivered On", readonly=True)
     whatsapp_read_date = fields.Datetime(string="Read On", readonly=True)
     whatsapp_sending = fields.Boolean(
-        string="Being Sent", readonly=True, copy=False,
+        string="Being Sent",
+        readonly=True,
+        copy=False,
         help="Technical: set while the queue hands the message to Meta; left set only by a crash.",
     )
 
@@ -79,8 +83,11 @@ class CollectionCommunication(models.Model):
             return _("%s has no mobile number for WhatsApp.", recipient.display_name)
         if not number:
             country = recipient.country_id or partner.country_id or self.company_id.country_id
-            return _("The phone number %(number)s is not a valid number in %(country)s.", number=raw,
-                     country=country.name or _("any country"))
+            return _(
+                "The phone number %(number)s is not a valid number in %(country)s.",
+                number=raw,
+                country=country.name or _("any country"),
+            )
         if template.account_id.require_optin and not (partner.whatsapp_optin or recipient.whatsapp_optin):
             return _("%s has not agreed to receive WhatsApp messages (no opt-in).", partner.display_name)
         return False
@@ -109,15 +116,17 @@ class CollectionCommunication(models.Model):
             templates = {communication.id: template for communication, template, __ in queued}
             to_queue = self.browse(list(templates))
             # The customer's number differs for each one: one UPDATE for all of them.
-            to_queue._whatsapp_write_each({
-                communication.id: {"whatsapp_number": number} for communication, __, number in queued
-            })
+            to_queue._whatsapp_write_each(
+                {communication.id: {"whatsapp_number": number} for communication, __, number in queued}
+            )
             for template, communications in to_queue.grouped(lambda c: templates[c.id]).items():
-                communications.write({
-                    "state": "queued",
-                    "whatsapp_template_id": template.id,
-                    "whatsapp_account_id": template.account_id.id,
-                })
+                communications.write(
+                    {
+                        "state": "queued",
+                        "whatsapp_template_id": template.id,
+                        "whatsapp_account_id": template.account_id.id,
+                    }
+                )
             self.env.ref("collections_whatsapp.ir_cron_collection_whatsapp_queue").sudo()._trigger()
 
     # ------------------------------------------------------------------
@@ -130,8 +139,12 @@ class CollectionCommunication(models.Model):
 
     @api.model
     def _whatsapp_queue_domain(self):
-        return [("channel", "=", "whatsapp"), ("state", "=", "queued"), ("direction", "=", "outbound"),
-                ("whatsapp_account_id", "!=", False)]
+        return [
+            ("channel", "=", "whatsapp"),
+            ("state", "=", "queued"),
+            ("direction", "=", "outbound"),
+            ("whatsapp_account_id", "!=", False),
+        ]
 
     @api.model
     def _cron_send_whatsapp_queue(self, limit=None):
@@ -185,8 +198,13 @@ class CollectionCommunication(models.Model):
         interrupted = self.search(self._whatsapp_queue_domain() + [("whatsapp_sending", "=", True)])
         if interrupted:
             interrupted.write({"whatsapp_sending": False})
-            interrupted._mark_failed(_("The sending was interrupted; the message may or may not have reached the "
-                                       "customer, so it was not sent again."), fallback=False)
+            interrupted._mark_failed(
+                _(
+                    "The sending was interrupted; the message may or may not have reached the "
+                    "customer, so it was not sent again."
+                ),
+                fallback=False,
+            )
 
     def _whatsapp_send_batch(self):
         """Hand this batch to Meta, one account at a time. Returns the ids of accounts that asked
@@ -213,12 +231,16 @@ class CollectionCommunication(models.Model):
                         message_id = client.send_message(phone_number_id, payload)
                     except WhatsAppApiError as error:
                         if error.retry_later:
-                            _logger.info("WhatsApp account %s is throttled: %s messages wait for the next run",
-                                         account.name, len(communications) - index)
+                            _logger.info(
+                                "WhatsApp account %s is throttled: %s messages wait for the next run",
+                                account.name,
+                                len(communications) - index,
+                            )
                             postponed.add(account.id)
                             delay = error.retry_after or account.max_retry_wait
                             self.env.ref("collections_whatsapp.ir_cron_collection_whatsapp_queue")._trigger(
-                                fields.Datetime.now() + timedelta(seconds=delay))
+                                fields.Datetime.now() + timedelta(seconds=delay)
+                            )
                             break
                         failures.append((communication, account._error_message(error), error))
                         continue
@@ -261,8 +283,9 @@ class CollectionCommunication(models.Model):
         if reason:
             raise _WhatsAppSkip(reason)
         parameters = template._get_parameters(self)
-        return account._template_payload(self.whatsapp_number, template, parameters, reference), \
-            template._render(parameters)
+        return account._template_payload(self.whatsapp_number, template, parameters, reference), template._render(
+            parameters
+        )
 
     def _whatsapp_record_sent(self, successes):
         if not successes:
@@ -274,24 +297,31 @@ class CollectionCommunication(models.Model):
         partners = self.env["res.partner"].browse({c.partner_id.id for c, __, __ in successes})
         email_from = author.email_formatted
         reply_to = partners.sudo()._notify_get_reply_to(default=email_from, author_id=author.id)
-        self.env["mail.message"].sudo().create([{
-            "model": "res.partner",
-            "res_id": communication.partner_id.id,
-            "message_type": "comment",
-            "subtype_id": note,
-            "author_id": author.id,
-            "email_from": email_from,
-            "reply_to": reply_to.get(communication.partner_id.id) or email_from,
-            "body": Markup("<p><b>%s</b></p>%s") % (self.env._("WhatsApp to %s", communication.whatsapp_number),
-                                                     plaintext2html(body)),
-            "collection_communication_id": communication.id,
-        } for communication, __, body in successes])
+        self.env["mail.message"].sudo().create(
+            [
+                {
+                    "model": "res.partner",
+                    "res_id": communication.partner_id.id,
+                    "message_type": "comment",
+                    "subtype_id": note,
+                    "author_id": author.id,
+                    "email_from": email_from,
+                    "reply_to": reply_to.get(communication.partner_id.id) or email_from,
+                    "body": Markup("<p><b>%s</b></p>%s")
+                    % (self.env._("WhatsApp to %s", communication.whatsapp_number), plaintext2html(body)),
+                    "collection_communication_id": communication.id,
+                }
+                for communication, __, body in successes
+            ]
+        )
         sent = self.browse([communication.id for communication, __, __ in successes])
         # Meta's message id and the text differ for each message: one UPDATE for all of them.
-        sent._whatsapp_write_each({
-            communication.id: {"external_id": message_id, "body": plaintext2html(body)}
-            for communication, message_id, body in successes
-        })
+        sent._whatsapp_write_each(
+            {
+                communication.id: {"external_id": message_id, "body": plaintext2html(body)}
+                for communication, message_id, body in successes
+            }
+        )
         sent.write({"state": "sent", "whatsapp_sent_date": now, "whatsapp_sending": False})
 
     def _whatsapp_write_each(self, values_by_id):
@@ -312,25 +342,32 @@ class CollectionCommunication(models.Model):
         columns = [SQL.identifier(fname) for fname in fnames]
         uid, now = self.env.uid, self.env.cr.now()
         rows = [
-            SQL("(%s, %s, %s, %s)", record_id, uid, now,
-                SQL(", ").join(SQL("%s", values.get(fname)) for fname in fnames))
+            SQL(
+                "(%s, %s, %s, %s)",
+                record_id,
+                uid,
+                now,
+                SQL(", ").join(SQL("%s", values.get(fname)) for fname in fnames),
+            )
             for record_id, values in values_by_id.items()
         ]
         assignments = [
             SQL('%s = "__tmp".%s::%s', column, column, SQL(self._fields[fname].column_type[1]))
             for fname, column in zip(fnames, columns)
         ]
-        self.env.cr.execute(SQL(
-            """UPDATE %(table)s
+        self.env.cr.execute(
+            SQL(
+                """UPDATE %(table)s
                   SET write_uid = "__tmp".write_uid::int4, write_date = "__tmp".write_date::timestamp,
                       %(assignments)s
                  FROM (VALUES %(rows)s) AS "__tmp"(id, write_uid, write_date, %(columns)s)
                 WHERE %(table)s.id = "__tmp".id""",
-            table=SQL.identifier(self._table),
-            assignments=SQL(", ").join(assignments),
-            rows=SQL(", ").join(rows),
-            columns=SQL(", ").join(columns),
-        ))
+                table=SQL.identifier(self._table),
+                assignments=SQL(", ").join(assignments),
+                rows=SQL(", ").join(rows),
+                columns=SQL(", ").join(columns),
+            )
+        )
         records.invalidate_recordset(fnames + ["write_uid", "write_date"])
 
     # ------------------------------------------------------------------
@@ -344,12 +381,15 @@ class CollectionCommunication(models.Model):
         statuses = [s for s in statuses if isinstance(s, dict) and s.get("id") and s.get("status")]
         if not statuses:
             return self.browse()
-        communications = self.search([
-            ("external_id", "in", list({str(s["id"]) for s in statuses})),
-            ("channel", "=", "whatsapp"), ("direction", "=", "outbound"),
-            # Only the account's own messages; one whose account was deleted still gets its statuses.
-            ("whatsapp_account_id", "in", [account.id, False]),
-        ])
+        communications = self.search(
+            [
+                ("external_id", "in", list({str(s["id"]) for s in statuses})),
+                ("channel", "=", "whatsapp"),
+                ("direction", "=", "outbound"),
+                # Only the account's own messages; one whose account was deleted still gets its statuses.
+                ("whatsapp_account_id", "in", [account.id, False]),
+            ]
+        )
         by_external_id = {c.external_id: c for c in communications}
         changed = self.browse()
         for status in sorted(statuses, key=lambda s: str(s.get("timestamp") or "")):
@@ -379,11 +419,14 @@ class CollectionCommunication(models.Model):
                 return self.browse()
             errors = status.get("errors") or [{}]
             error = errors[0] if isinstance(errors[0], dict) else {}
-            details = (error.get("error_data") or {}).get("details") if isinstance(error.get("error_data"), dict) \
-                else None
+            details = (
+                (error.get("error_data") or {}).get("details") if isinstance(error.get("error_data"), dict) else None
+            )
             api_error = WhatsAppApiError(
-                error.get("message") or error.get("title") or "failed", code=_int(error.get("code")),
-                title=error.get("title") or error.get("message"), details=details,
+                error.get("message") or error.get("title") or "failed",
+                code=_int(error.get("code")),
+                title=error.get("title") or error.get("message"),
+                details=details,
             )
             self.write({"whatsapp_error_code": api_error.code or 0, "whatsapp_error_title": api_error.title})
             self._mark_failed(account._error_message(api_error))
@@ -409,16 +452,30 @@ class CollectionCommunication(models.Model):
     def _whatsapp_find_contact(self, account, candidates):
         """The contact a number belongs to: the last one we wrote to on WhatsApp at that number,
         else a contact of the company's customers with that phone."""
-        last = self.search([("whatsapp_number", "in", candidates), ("channel", "=", "whatsapp"),
-                            ("company_id", "=", account.company_id.id)], order="id desc", limit=1)
+        last = self.search(
+            [
+                ("whatsapp_number", "in", candidates),
+                ("channel", "=", "whatsapp"),
+                ("company_id", "=", account.company_id.id),
+            ],
+            order="id desc",
+            limit=1,
+        )
         if last:
             return last.recipient_id or last.partner_id
-        partners = self.env["res.partner"].sudo().search(
-            [("phone_sanitized", "in", candidates), ("company_id", "in", [False, account.company_id.id])],
-            order="id",
+        partners = (
+            self.env["res.partner"]
+            .sudo()
+            .search(
+                [("phone_sanitized", "in", candidates), ("company_id", "in", [False, account.company_id.id])],
+                order="id",
+            )
         )
-        with_case = partners.filtered(lambda p: p.commercial_partner_id.collection_case_ids.filtered(
-            lambda case: case.company_id == account.company_id))
+        with_case = partners.filtered(
+            lambda p: p.commercial_partner_id.collection_case_ids.filtered(
+                lambda case: case.company_id == account.company_id
+            )
+        )
         return (with_case or partners)[:1]
 
     @api.model
@@ -438,8 +495,7 @@ class CollectionCommunication(models.Model):
             if not contact:
                 _logger.info("WhatsApp message from unknown number %s ignored", message["from"])
                 continue
-            created |= self._whatsapp_log_inbound(account, message, contact, candidates,
-                                                  names.get(message["from"]))
+            created |= self._whatsapp_log_inbound(account, message, contact, candidates, names.get(message["from"]))
         return created
 
     @api.model
@@ -448,8 +504,9 @@ class CollectionCommunication(models.Model):
         handled at the same moment is only seen by the unique index, on insert)."""
         if not message_ids:
             return set()
-        return set(self.search([("external_id", "in", message_ids), ("direction", "=", "inbound")])
-                   .mapped("external_id"))
+        return set(
+            self.search([("external_id", "in", message_ids), ("direction", "=", "inbound")]).mapped("external_id")
+        )
 
     @api.model
     def _whatsapp_create_inbound(self, values):
@@ -488,23 +545,28 @@ class CollectionCommunication(models.Model):
         text = self._whatsapp_message_text(message)
         moment = _timestamp(message.get("timestamp"))
         number = next((c for c in candidates if c == contact.phone_sanitized), candidates[0])
-        case = self.env["collection.case"].sudo().search(
-            [("partner_id", "=", partner.id), ("company_id", "=", company.id)], limit=1)
-        communication = self._whatsapp_create_inbound({
-            "subject": _("WhatsApp message from %s", profile_name or contact.display_name),
-            "date": moment,
-            "company_id": company.id,
-            "partner_id": partner.id,
-            "recipient_id": contact.id,
-            "user_id": case.user_id.id,
-            "direction": "inbound",
-            "channel": "whatsapp",
-            "state": "done",
-            "external_id": str(message["id"]),
-            "whatsapp_account_id": account.id,
-            "whatsapp_number": number,
-            "body": plaintext2html(text),
-        })
+        case = (
+            self.env["collection.case"]
+            .sudo()
+            .search([("partner_id", "=", partner.id), ("company_id", "=", company.id)], limit=1)
+        )
+        communication = self._whatsapp_create_inbound(
+            {
+                "subject": _("WhatsApp message from %s", profile_name or contact.display_name),
+                "date": moment,
+                "company_id": company.id,
+                "partner_id": partner.id,
+                "recipient_id": contact.id,
+                "user_id": case.user_id.id,
+                "direction": "inbound",
+                "channel": "whatsapp",
+                "state": "done",
+                "external_id": str(message["id"]),
+                "whatsapp_account_id": account.id,
+                "whatsapp_number": number,
+                "body": plaintext2html(text),
+            }
+        )
         if not communication:
             return communication
         window_values = {"whatsapp_last_inbound_date": moment, "whatsapp_last_inbound_number": number}
@@ -513,14 +575,18 @@ class CollectionCommunication(models.Model):
         collector = case.user_id
         body = Markup("<p><b>%s</b></p>%s") % (_("WhatsApp from %s", number), plaintext2html(text))
         target.with_context(mail_create_nosubscribe=True).message_post(
-            body=body, author_id=contact.id, message_type="comment", subtype_xmlid="mail.mt_comment",
+            body=body,
+            author_id=contact.id,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
             partner_ids=collector.partner_id.ids,
         )
         if collector and case:
             summary = _("Reply to %s on WhatsApp", partner.display_name)
             if not case.activity_ids.filtered(lambda a: a.user_id == collector and a.summary == summary):
-                case.activity_schedule("mail.mail_activity_data_todo", user_id=collector.id, summary=summary,
-                                       note=plaintext2html(text))
+                case.activity_schedule(
+                    "mail.mail_activity_data_todo", user_id=collector.id, summary=summary, note=plaintext2html(text)
+                )
         action = account._keyword_action(text)
         if action:
             self._whatsapp_apply_keyword(account, action, partner | contact, number, contact, case)
@@ -533,30 +599,42 @@ class CollectionCommunication(models.Model):
         env = self.with_context(lang=lang).env
         company = account.company_id.name
         if action == "optout":
-            partners.sudo().write({"whatsapp_optout": True, "whatsapp_optout_date": now,
-                                   "whatsapp_optout_source": "keyword"})
-            reply = env._("You will no longer receive payment reminders from %(company)s on WhatsApp. "
-                          "Reply START to receive them again.", company=company)
+            partners.sudo().write(
+                {"whatsapp_optout": True, "whatsapp_optout_date": now, "whatsapp_optout_source": "keyword"}
+            )
+            reply = env._(
+                "You will no longer receive payment reminders from %(company)s on WhatsApp. "
+                "Reply START to receive them again.",
+                company=company,
+            )
             note = _("The customer opted out of WhatsApp reminders by writing a keyword.")
         else:
-            partners.sudo().write({"whatsapp_optout": False, "whatsapp_optin": True, "whatsapp_optin_date": now,
-                                   "whatsapp_optin_source": "keyword"})
-            reply = env._("You will receive payment reminders from %(company)s on WhatsApp again.",
-                          company=company)
+            partners.sudo().write(
+                {
+                    "whatsapp_optout": False,
+                    "whatsapp_optin": True,
+                    "whatsapp_optin_date": now,
+                    "whatsapp_optin_source": "keyword",
+                }
+            )
+            reply = env._("You will receive payment reminders from %(company)s on WhatsApp again.", company=company)
             note = _("The customer opted in to WhatsApp reminders by writing a keyword.")
-        (case or partners[:1].commercial_partner_id).message_post(body=note, message_type="notification",
-                                                                    subtype_xmlid="mail.mt_note")
-        confirmation = self.create({
-            "subject": _("WhatsApp confirmation"),
-            "company_id": account.company_id.id,
-            "partner_id": contact.commercial_partner_id.id,
-            "recipient_id": contact.id,
-            "channel": "whatsapp",
-            "state": "queued",
-            "whatsapp_account_id": account.id,
-            "whatsapp_number": number,
-            "whatsapp_text": reply,
-        })
+        (case or partners[:1].commercial_partner_id).message_post(
+            body=note, message_type="notification", subtype_xmlid="mail.mt_note"
+        )
+        confirmation = self.create(
+            {
+                "subject": _("WhatsApp confirmation"),
+                "company_id": account.company_id.id,
+                "partner_id": contact.commercial_partner_id.id,
+                "recipient_id": contact.id,
+                "channel": "whatsapp",
+                "state": "queued",
+                "whatsapp_account_id": account.id,
+                "whatsapp_number": number,
+                "whatsapp_text": reply,
+            }
+        )
         self.env.ref("collections_whatsapp.ir_cron_collection_whatsapp_queue").sudo()._trigger()
         return confirmation
 

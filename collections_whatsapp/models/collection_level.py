@@ -22,8 +22,13 @@ class CollectionLevel(models.Model):
             if level.channel_whatsapp and not level.whatsapp_template_id:
                 raise ValidationError(_("Level %s sends WhatsApp messages: choose its template.", level.name))
             if level.whatsapp_template_id and level.whatsapp_template_id.status != "approved":
-                raise ValidationError(_("Level %(level)s: the WhatsApp template %(template)s is not approved by Meta.",
-                                        level=level.name, template=level.whatsapp_template_id.display_name))
+                raise ValidationError(
+                    _(
+                        "Level %(level)s: the WhatsApp template %(template)s is not approved by Meta.",
+                        level=level.name,
+                        template=level.whatsapp_template_id.display_name,
+                    )
+                )
 
     @api.constrains("fallback", "whatsapp_template_id")
     def _check_whatsapp_fallback(self):

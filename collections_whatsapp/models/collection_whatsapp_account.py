@@ -26,20 +26,25 @@ class CollectionWhatsappAccount(models.Model):
         string="Default", help="The account used by the company for replies and for templates chosen without one."
     )
     phone_number_id = fields.Char(
-        string="Phone Number ID", required=True,
+        string="Phone Number ID",
+        required=True,
         help="Identifier of the sending phone number in Meta's WhatsApp Manager.",
     )
     waba_id = fields.Char(
-        string="Business Account ID", required=True,
+        string="Business Account ID",
+        required=True,
         help="WhatsApp Business Account (WABA) identifier: templates live here.",
     )
     access_token = fields.Char(groups=MANAGER, copy=False, help="A permanent (system user) access token.")
     app_secret = fields.Char(
-        groups=MANAGER, copy=False,
+        groups=MANAGER,
+        copy=False,
         help="Secret of the Meta app: webhook calls are signed with it (X-Hub-Signature-256).",
     )
     verify_token = fields.Char(
-        string="Webhook Verify Token", groups=MANAGER, copy=False,
+        string="Webhook Verify Token",
+        groups=MANAGER,
+        copy=False,
         help="Any secret string: type the same one in Meta's webhook configuration.",
     )
     api_version = fields.Char(string="Graph API Version", required=True, default="v22.0")
@@ -48,25 +53,30 @@ class CollectionWhatsappAccount(models.Model):
     verified_name = fields.Char(readonly=True, copy=False)
     # Delivery settings
     require_optin = fields.Boolean(
-        string="Require Opt-in", default=True,
+        string="Require Opt-in",
+        default=True,
         help="Send reminders only to customers who agreed to receive them on WhatsApp (Meta's policy).",
     )
     optout_keywords = fields.Char(
-        string="Opt-out Keywords", default="STOP, BAJA, ALTO, PARAR, CANCELAR, UNSUBSCRIBE, DESUSCRIBIR",
+        string="Opt-out Keywords",
+        default="STOP, BAJA, ALTO, PARAR, CANCELAR, UNSUBSCRIBE, DESUSCRIBIR",
         help="A customer message made of one of these words (any case, accents ignored) opts the number out.",
     )
     optin_keywords = fields.Char(
-        string="Opt-in Keywords", default="START, ALTA, SUSCRIBIR, SUBSCRIBE",
+        string="Opt-in Keywords",
+        default="START, ALTA, SUSCRIBIR, SUBSCRIBE",
         help="A customer message made of one of these words opts the number back in.",
     )
     timeout = fields.Float(string="Timeout (s)", default=10.0, help="Seconds to wait for Meta on each call.")
     max_retries = fields.Integer(default=3, help="Retries of a call refused with 429 or 5xx.")
     retry_backoff = fields.Float(
-        string="Retry Backoff (s)", default=1.0,
+        string="Retry Backoff (s)",
+        default=1.0,
         help="First wait before a retry when Meta gives no Retry-After; doubled at each retry.",
     )
     max_retry_wait = fields.Float(
-        string="Longest Wait (s)", default=30.0,
+        string="Longest Wait (s)",
+        default=30.0,
         help="Longest pause within a run; when Meta asks to wait longer, messages stay queued for the next run.",
     )
     messages_per_second = fields.Float(
@@ -86,9 +96,13 @@ class CollectionWhatsappAccount(models.Model):
 
     @api.depends("template_ids")
     def _compute_template_count(self):
-        counts = dict(self.env["collection.whatsapp.template"]._read_group(
-            [("account_id", "in", self.ids)], ["account_id"], ["__count"],
-        ))
+        counts = dict(
+            self.env["collection.whatsapp.template"]._read_group(
+                [("account_id", "in", self.ids)],
+                ["account_id"],
+                ["__count"],
+            )
+        )
         for account in self:
             account.template_count = counts.get(account, 0)
 
@@ -108,17 +122,22 @@ class CollectionWhatsappAccount(models.Model):
 
     def write(self, vals):
         if vals.get("is_default"):
-            others = self.search([
-                ("company_id", "in", self.company_id.ids), ("is_default", "=", True), ("id", "not in", self.ids),
-            ])
+            others = self.search(
+                [
+                    ("company_id", "in", self.company_id.ids),
+                    ("is_default", "=", True),
+                    ("id", "not in", self.ids),
+                ]
+            )
             others.write({"is_default": False})
         return super().write(vals)
 
     @api.model
     def _get_default(self, company=None):
         company = company or self.env.company
-        return self.sudo().search([("company_id", "=", company.id), ("active", "=", True)],
-                                  order="is_default desc, sequence, id", limit=1)
+        return self.sudo().search(
+            [("company_id", "=", company.id), ("active", "=", True)], order="is_default desc, sequence, id", limit=1
+        )
 
     # ------------------------------------------------------------------
     # Graph API
@@ -128,8 +147,12 @@ class CollectionWhatsappAccount(models.Model):
         self.ensure_one()
         account = self.sudo()
         return WhatsAppClient(
-            account.api_base_url, account.api_version, account.access_token,
-            timeout=account.timeout, max_retries=account.max_retries, backoff=account.retry_backoff,
+            account.api_base_url,
+            account.api_version,
+            account.access_token,
+            timeout=account.timeout,
+            max_retries=account.max_retries,
+            backoff=account.retry_backoff,
             max_wait=account.max_retry_wait,
         )
 
@@ -147,8 +170,9 @@ class CollectionWhatsappAccount(models.Model):
             131031: _("The WhatsApp account %s is locked by Meta.", self.name),
             131042: _("Meta refused the message because of a payment problem of the WhatsApp account."),
             131045: _("The sending phone number is not registered with WhatsApp."),
-            131047: _("More than 24 hours have passed since the customer last wrote: only approved templates "
-                      "can be sent."),
+            131047: _(
+                "More than 24 hours have passed since the customer last wrote: only approved templates can be sent."
+            ),
             131048: _("Meta stopped the message: too many of our messages were reported as spam."),
             131049: _("Meta did not deliver the message to protect the customer from too many business messages."),
             131050: _("The customer stopped receiving marketing messages."),
@@ -165,20 +189,27 @@ class CollectionWhatsappAccount(models.Model):
             368: _("The WhatsApp account is temporarily blocked by Meta for policy violations."),
         }
         if code == 190 or error.http_status == 401:
-            text = _("WhatsApp refused the access token of account %s: it is invalid or has expired. "
-                     "Ask a collections manager to renew it.", self.name)
+            text = _(
+                "WhatsApp refused the access token of account %s: it is invalid or has expired. "
+                "Ask a collections manager to renew it.",
+                self.name,
+            )
         elif code in (10, 200) or error.http_status == 403:
             text = _("The access token of account %s lacks the permission to do this.", self.name)
         elif code in messages:
             text = messages[code]
         elif error.kind == "timeout" and error.uncertain:
-            text = _("WhatsApp did not answer in time; the message may or may not have reached the customer, "
-                     "so it was not sent again.")
+            text = _(
+                "WhatsApp did not answer in time; the message may or may not have reached the customer, "
+                "so it was not sent again."
+            )
         elif error.kind == "timeout":
             text = _("WhatsApp did not answer in time.")
         elif error.kind == "connection" and error.uncertain:
-            text = _("The connection to WhatsApp broke while sending; the message may or may not have reached "
-                     "the customer, so it was not sent again.")
+            text = _(
+                "The connection to WhatsApp broke while sending; the message may or may not have reached "
+                "the customer, so it was not sent again."
+            )
         elif error.kind == "connection":
             text = _("Could not connect to WhatsApp at %s.", self.api_base_url)
         elif error.kind == "invalid":
@@ -190,8 +221,12 @@ class CollectionWhatsappAccount(models.Model):
         else:
             text = _("WhatsApp refused the message.")
         if code or error.title:
-            text = _("%(text)s (Meta error %(code)s: %(title)s)", text=text, code=code or error.http_status,
-                     title=error.title or "")
+            text = _(
+                "%(text)s (Meta error %(code)s: %(title)s)",
+                text=text,
+                code=code or error.http_status,
+                title=error.title or "",
+            )
         return text
 
     def action_test_connection(self):
@@ -201,19 +236,23 @@ class CollectionWhatsappAccount(models.Model):
                 info = client.get_phone_number(self.phone_number_id)
         except WhatsAppApiError as error:
             raise UserError(_("Connection failed: %s", self._error_message(error))) from error
-        self.write({
-            "display_phone_number": info.get("display_phone_number"),
-            "verified_name": info.get("verified_name"),
-        })
+        self.write(
+            {
+                "display_phone_number": info.get("display_phone_number"),
+                "verified_name": info.get("verified_name"),
+            }
+        )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "type": "success",
                 "title": _("Connection successful"),
-                "message": _("Connected to %(name)s (%(number)s).",
-                             name=info.get("verified_name") or self.name,
-                             number=info.get("display_phone_number") or self.phone_number_id),
+                "message": _(
+                    "Connected to %(name)s (%(number)s).",
+                    name=info.get("verified_name") or self.name,
+                    number=info.get("display_phone_number") or self.phone_number_id,
+                ),
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
@@ -318,7 +357,7 @@ class CollectionWhatsappAccount(models.Model):
         compared in constant time; an empty recordset when none did."""
         if not signature or not signature.startswith("sha256=") or body is None:
             return self.browse()
-        received = signature[len("sha256="):].strip().lower().encode()
+        received = signature[len("sha256=") :].strip().lower().encode()
         accounts = self.sudo().search([("app_secret", "!=", False)])
         found = self.browse()
         for account in accounts:
@@ -358,7 +397,7 @@ class CollectionWhatsappAccount(models.Model):
     def _webhook_account(self, value):
         """The account a notification is for: the one that verified it, unless the phone number
         id of the notification is another account signed with the same app secret."""
-        phone_number_id = ((value.get("metadata") or {}).get("phone_number_id") or "")
+        phone_number_id = (value.get("metadata") or {}).get("phone_number_id") or ""
         if not phone_number_id or phone_number_id == self.phone_number_id:
             return self
         other = self.sudo().search([("phone_number_id", "=", str(phone_number_id))], limit=1)

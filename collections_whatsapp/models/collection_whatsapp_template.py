@@ -15,8 +15,7 @@ TEMPLATE_STATES = [
     ("limit_exceeded", "Limit Exceeded"),
 ]
 # What a new template's variables are mapped to, in order, until someone changes them.
-DEFAULT_MAPPING = ["customer_name", "total_overdue", "oldest_due_date", "invoice_numbers", "portal_url",
-                   "company_name"]
+DEFAULT_MAPPING = ["customer_name", "total_overdue", "oldest_due_date", "invoice_numbers", "portal_url", "company_name"]
 
 
 class CollectionWhatsappTemplate(models.Model):
@@ -32,16 +31,20 @@ class CollectionWhatsappTemplate(models.Model):
     meta_id = fields.Char(string="Meta ID", readonly=True, copy=False)
     category = fields.Selection(
         [("utility", "Utility"), ("marketing", "Marketing"), ("authentication", "Authentication")],
-        default="utility", required=True,
+        default="utility",
+        required=True,
     )
     status = fields.Selection(TEMPLATE_STATES, default="pending", required=True, index=True)
     rejected_reason = fields.Char(readonly=True)
     parameter_format = fields.Selection(
-        [("positional", "Positional ({{1}})"), ("named", "Named ({{name}})")], default="positional", required=True,
+        [("positional", "Positional ({{1}})"), ("named", "Named ({{name}})")],
+        default="positional",
+        required=True,
     )
     body = fields.Text(help="Body text as approved by Meta, with its variables {{1}}, {{2}}...")
-    variable_ids = fields.One2many("collection.whatsapp.template.variable", "template_id", string="Variables",
-                                   copy=True)
+    variable_ids = fields.One2many(
+        "collection.whatsapp.template.variable", "template_id", string="Variables", copy=True
+    )
     last_sync = fields.Datetime(string="Last Synchronisation", readonly=True, copy=False)
 
     _unique_name_language = models.Constraint(
@@ -82,9 +85,13 @@ class CollectionWhatsappTemplate(models.Model):
         for template in self:
             existing = set(template.variable_ids.mapped("placeholder"))
             missing = [p for p in self._placeholders(template.body) if p not in existing]
-            template.write({"variable_ids": [
-                fields.Command.create(values) for values in template._default_variable_values(missing)
-            ]})
+            template.write(
+                {
+                    "variable_ids": [
+                        fields.Command.create(values) for values in template._default_variable_values(missing)
+                    ]
+                }
+            )
         return True
 
     def action_sync(self):
@@ -102,8 +109,17 @@ class CollectionWhatsappTemplate(models.Model):
         for remote in remote_templates:
             if not isinstance(remote, dict) or not remote.get("name") or not remote.get("language"):
                 continue
-            body = next((c.get("text") for c in remote.get("components") or []
-                         if isinstance(c, dict) and (c.get("type") or "").upper() == "BODY"), "") or ""
+            body = (
+                next(
+                    (
+                        c.get("text")
+                        for c in remote.get("components") or []
+                        if isinstance(c, dict) and (c.get("type") or "").upper() == "BODY"
+                    ),
+                    "",
+                )
+                or ""
+            )
             status = (remote.get("status") or "pending").lower()
             category = (remote.get("category") or "utility").lower()
             values = {
@@ -111,18 +127,21 @@ class CollectionWhatsappTemplate(models.Model):
                 "status": status if status in states else "pending",
                 "category": category if category in ("utility", "marketing", "authentication") else "utility",
                 "body": body,
-                "parameter_format": "named" if (remote.get("parameter_format") or "").upper() == "NAMED"
+                "parameter_format": "named"
+                if (remote.get("parameter_format") or "").upper() == "NAMED"
                 else "positional",
-                "rejected_reason": remote.get("rejected_reason") if remote.get("rejected_reason") not in
-                (None, "NONE") else False,
+                "rejected_reason": remote.get("rejected_reason")
+                if remote.get("rejected_reason") not in (None, "NONE")
+                else False,
                 "last_sync": now,
             }
             template = by_key.get((remote["name"], remote["language"]))
             if template:
                 template.write(values)
             else:
-                template = self.create(dict(values, account_id=account.id, name=remote["name"],
-                                            language=remote["language"]))
+                template = self.create(
+                    dict(values, account_id=account.id, name=remote["name"], language=remote["language"])
+                )
             template.action_create_variables()
             seen |= template
         (existing - seen).write({"status": "deleted", "last_sync": now})
@@ -137,8 +156,9 @@ class CollectionWhatsappTemplate(models.Model):
         self.ensure_one()
         if not lang or self.language == lang:
             return self
-        variants = self.search([("account_id", "=", self.account_id.id), ("name", "=", self.name),
-                                ("status", "=", "approved")])
+        variants = self.search(
+            [("account_id", "=", self.account_id.id), ("name", "=", self.name), ("status", "=", "approved")]
+        )
         exact = variants.filtered(lambda t: t.language == lang)
         if exact:
             return exact[0]
@@ -170,12 +190,18 @@ class CollectionWhatsappTemplate(models.Model):
         """A reason this template cannot be sent, or False."""
         self.ensure_one()
         if self.status != "approved":
-            return _("The WhatsApp template %(name)s is not approved by Meta (status: %(status)s).",
-                     name=self.display_name, status=dict(TEMPLATE_STATES).get(self.status, self.status))
+            return _(
+                "The WhatsApp template %(name)s is not approved by Meta (status: %(status)s).",
+                name=self.display_name,
+                status=dict(TEMPLATE_STATES).get(self.status, self.status),
+            )
         if not self.account_id.active:
             return _("The WhatsApp account %s of the template is archived.", self.account_id.name)
         missing = set(self._placeholders(self.body)) - set(self.variable_ids.mapped("placeholder"))
         if missing:
-            return _("The WhatsApp template %(name)s has variables without a value: %(vars)s.",
-                     name=self.display_name, vars=", ".join(sorted(missing)))
+            return _(
+                "The WhatsApp template %(name)s has variables without a value: %(vars)s.",
+                name=self.display_name,
+                vars=", ".join(sorted(missing)),
+            )
         return False

@@ -31,9 +31,7 @@ class CollectionWhatsappTemplateVariable(models.Model):
     value_type = fields.Selection(VALUE_TYPES, string="Value", required=True, default="customer_name")
     fixed_value = fields.Char(translate=True)
 
-    _unique_placeholder = models.Constraint(
-        "UNIQUE(template_id, placeholder)", "A variable appears once per template."
-    )
+    _unique_placeholder = models.Constraint("UNIQUE(template_id, placeholder)", "A variable appears once per template.")
 
     @api.depends("placeholder")
     def _compute_display_name(self):
@@ -45,7 +43,7 @@ class CollectionWhatsappTemplateVariable(models.Model):
         """Meta refuses parameters with new lines, tabs or more than four spaces in a row."""
         text = " ".join(str(text or "").split())
         if len(text) > MAX_PARAMETER_LENGTH:
-            text = text[:MAX_PARAMETER_LENGTH - 1] + "…"
+            text = text[: MAX_PARAMETER_LENGTH - 1] + "…"
         return text or "-"
 
     def _get_value(self, communication):
@@ -62,8 +60,9 @@ class CollectionWhatsappTemplateVariable(models.Model):
         elif value_type in ("total_overdue", "total_due"):
             index = 2 if value_type == "total_overdue" else 1
             totals = [total for total in communication._get_totals_by_currency() if total[index]]
-            value = ", ".join(format_amount(env, total[index], total[0], lang_code=lang) for total in totals) \
-                or format_amount(env, 0.0, communication.company_id.currency_id, lang_code=lang)
+            value = ", ".join(
+                format_amount(env, total[index], total[0], lang_code=lang) for total in totals
+            ) or format_amount(env, 0.0, communication.company_id.currency_id, lang_code=lang)
         elif value_type == "oldest_due_date":
             dates = [d for d in lines.mapped("date_maturity") if d]
             value = format_date(env, min(dates), lang_code=lang) if dates else ""

@@ -13,19 +13,23 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     whatsapp_optin = fields.Boolean(
-        string="WhatsApp Opt-in", copy=False,
+        string="WhatsApp Opt-in",
+        copy=False,
         help="The customer agreed to receive payment reminders on WhatsApp.",
     )
     whatsapp_optin_date = fields.Datetime(string="Opt-in Date", copy=False)
     whatsapp_optin_source = fields.Selection(CONSENT_SOURCES, string="Opt-in Source", copy=False)
     whatsapp_optout = fields.Boolean(
-        string="No Reminders by WhatsApp", copy=False,
+        string="No Reminders by WhatsApp",
+        copy=False,
         help="The customer asked not to receive payment reminders on WhatsApp.",
     )
     whatsapp_optout_date = fields.Datetime(string="Opt-out Date", copy=False)
     whatsapp_optout_source = fields.Selection(CONSENT_SOURCES, string="Opt-out Source", copy=False)
     whatsapp_last_inbound_date = fields.Datetime(
-        string="Last WhatsApp Message", readonly=True, copy=False,
+        string="Last WhatsApp Message",
+        readonly=True,
+        copy=False,
         help="When the customer last wrote on WhatsApp: free-text replies are allowed for 24 hours.",
     )
     whatsapp_last_inbound_number = fields.Char(string="Last WhatsApp Number", readonly=True, copy=False)
@@ -57,6 +61,12 @@ class ResPartner(models.Model):
     @api.model
     def _collections_whatsapp_demo_optin(self):
         """Demo: the demo customers with a phone agreed to WhatsApp reminders."""
-        partners = self.search([("phone", "!=", False), ("is_company", "=", True),
-                                ("customer_rank", ">", 0), ("whatsapp_optout", "=", False)])
+        partners = self.search(
+            [
+                ("phone", "!=", False),
+                ("is_company", "=", True),
+                ("customer_rank", ">", 0),
+                ("whatsapp_optout", "=", False),
+            ]
+        )
         partners.write({"whatsapp_optin": True, "whatsapp_optin_source": "contract"})

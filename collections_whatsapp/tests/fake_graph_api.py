@@ -46,12 +46,12 @@ class FakeGraphAPI:
         with self.lock:
             self.generation = getattr(self, "generation", 0) + 1
             self.requests = []
-            self.scripted = deque()       # responses for the next message sends, in order
-            self.fail_numbers = {}        # 'to' -> response tuple, every time
-            self.inject = None            # callable(index, payload) -> response tuple or None
-            self.delay = 0.0              # seconds to wait before answering a message send
-            self.sent = Counter()         # accepted messages per 'to'
-            self.accepted = {}            # message id -> payload
+            self.scripted = deque()  # responses for the next message sends, in order
+            self.fail_numbers = {}  # 'to' -> response tuple, every time
+            self.inject = None  # callable(index, payload) -> response tuple or None
+            self.delay = 0.0  # seconds to wait before answering a message send
+            self.sent = Counter()  # accepted messages per 'to'
+            self.accepted = {}  # message id -> payload
             self.ids = itertools.count(1)
             self.templates = []
             self.message_requests = 0
@@ -86,8 +86,7 @@ class FakeGraphAPI:
 
     def answer(self, method, path, query, body, headers):
         record = {"method": method, "path": path, "query": query, "body": body, "headers": headers, "kind": None}
-        record["kind"] = "messages" if MESSAGES_RE.match(path) else "templates" if TEMPLATES_RE.match(path) \
-            else "node"
+        record["kind"] = "messages" if MESSAGES_RE.match(path) else "templates" if TEMPLATES_RE.match(path) else "node"
         with self.lock:
             self.requests.append(record)
         if headers.get("Authorization") != f"Bearer {self.token}":
@@ -105,8 +104,16 @@ class FakeGraphAPI:
         if match := NODE_RE.match(path):
             if match.group(2) != self.phone_number_id:
                 return graph_error(100, "Unsupported get request. Object does not exist")
-            return 200, {"id": self.phone_number_id, "display_phone_number": "+52 55 1234 5678",
-                         "verified_name": "Cobranza Demo", "quality_rating": "GREEN"}, {}
+            return (
+                200,
+                {
+                    "id": self.phone_number_id,
+                    "display_phone_number": "+52 55 1234 5678",
+                    "verified_name": "Cobranza Demo",
+                    "quality_rating": "GREEN",
+                },
+                {},
+            )
         return 404, {"error": {"message": "Unknown path", "code": 803}}, {}
 
     def _answer_message(self, payload):
@@ -142,15 +149,22 @@ class FakeGraphAPI:
             message_id = f"wamid.FAKE{next(self.ids):08d}"
             self.accepted[message_id] = payload
             self.sent[to] += 1
-        return 200, {"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}],
-                     "messages": [{"id": message_id, "message_status": "accepted"}]}, {}
+        return (
+            200,
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": to, "wa_id": to}],
+                "messages": [{"id": message_id, "message_status": "accepted"}],
+            },
+            {},
+        )
 
     def _answer_templates(self, query):
         limit = int((query.get("limit") or [self.page_size or 100])[0])
         if self.page_size:
             limit = min(limit, self.page_size)
         start = int((query.get("after") or ["0"])[0])
-        page = self.templates[start:start + limit]
+        page = self.templates[start : start + limit]
         body = {"data": page, "paging": {"cursors": {"before": str(start), "after": str(start + len(page))}}}
         if start + limit < len(self.templates):
             body["paging"]["next"] = f"{self.base_url}/next?after={start + limit}"

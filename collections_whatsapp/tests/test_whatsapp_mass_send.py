@@ -18,19 +18,38 @@ class TestWhatsappMassSend(WhatsappCommon):
     def setUpClass(cls):
         super().setUpClass()
         mx = cls.env.ref("base.mx")
-        cls.partners = cls.env["res.partner"].create([{
-            "name": f"Cliente {index:04d}", "is_company": True, "country_id": mx.id,
-            "phone": f"55 {1000 + index:04d} {index % 10000:04d}", "whatsapp_optin": True, "lang": "en_US",
-        } for index in range(COUNT)])
+        cls.partners = cls.env["res.partner"].create(
+            [
+                {
+                    "name": f"Cliente {index:04d}",
+                    "is_company": True,
+                    "country_id": mx.id,
+                    "phone": f"55 {1000 + index:04d} {index % 10000:04d}",
+                    "whatsapp_optin": True,
+                    "lang": "en_US",
+                }
+                for index in range(COUNT)
+            ]
+        )
         cls.lines = cls._instalments(cls._invoice(cls.customer, 1234.5, 20))
         cls.account.batch_size = 100
 
     def _queue_all(self):
-        communications = self.Communication.create([{
-            "subject": "First reminder", "company_id": self.company.id, "partner_id": partner.id,
-            "recipient_id": partner.id, "channel": "whatsapp", "level_id": self.level_first.id,
-            "line_ids": [(6, 0, self.lines.ids)], "amount_total": 1234.5,
-        } for partner in self.partners])
+        communications = self.Communication.create(
+            [
+                {
+                    "subject": "First reminder",
+                    "company_id": self.company.id,
+                    "partner_id": partner.id,
+                    "recipient_id": partner.id,
+                    "channel": "whatsapp",
+                    "level_id": self.level_first.id,
+                    "line_ids": [(6, 0, self.lines.ids)],
+                    "amount_total": 1234.5,
+                }
+                for partner in self.partners
+            ]
+        )
         communications._send_whatsapp()
         self.assertEqual(set(communications.mapped("state")), {"queued"})
         return communications
@@ -42,8 +61,10 @@ class TestWhatsappMassSend(WhatsappCommon):
         external_ids = communications.mapped("external_id")
         self.assertEqual(len(set(external_ids)), COUNT)
         self.assertEqual(set(external_ids), set(self.fake.accepted))
-        expected = {partner._phone_format(number=partner.phone, country=partner.country_id).lstrip("+")
-                    for partner in self.partners}
+        expected = {
+            partner._phone_format(number=partner.phone, country=partner.country_id).lstrip("+")
+            for partner in self.partners
+        }
         self.assertEqual(set(self.fake.sent), expected)
         self.assertEqual({c.whatsapp_number.lstrip("+") for c in communications}, expected)
         for communication in communications:
@@ -57,6 +78,7 @@ class TestWhatsappMassSend(WhatsappCommon):
             if index % 151 == 75:
                 return graph_error(131000, "(#131000) Something went wrong", http_status=500)
             return None
+
         self.fake.inject = stumble
         communications = self._queue_all()
         start = time.monotonic()
@@ -64,15 +86,20 @@ class TestWhatsappMassSend(WhatsappCommon):
         elapsed = time.monotonic() - start
         self._assert_each_sent_once(communications)
         self.assertGreater(len(self.fake.message_sends()), COUNT, "some calls were retried")
-        _logger.info("WhatsApp mass send: %s messages in %.2fs (%.0f messages/s, %s requests)",
-                     COUNT, elapsed, COUNT / elapsed, len(self.fake.message_sends()))
+        _logger.info(
+            "WhatsApp mass send: %s messages in %.2fs (%.0f messages/s, %s requests)",
+            COUNT,
+            elapsed,
+            COUNT / elapsed,
+            len(self.fake.message_sends()),
+        )
 
     def test_long_throttle_mid_run_loses_nothing(self):
         def throttle_once(index, payload):
             if index == 500:
-                return graph_error(80007, "(#80007) Rate limit issues", http_status=429,
-                                   headers={"Retry-After": "600"})
+                return graph_error(80007, "(#80007) Rate limit issues", http_status=429, headers={"Retry-After": "600"})
             return None
+
         self.fake.inject = throttle_once
         communications = self._queue_all()
         self._send_queue()

@@ -10,10 +10,16 @@ class TestWhatsappPhone(WhatsappCommon):
 
     def _number(self, phone, country_code, **values):
         country = self.env.ref(f"base.{country_code.lower()}") if country_code else False
-        partner = self.env["res.partner"].create({
-            "name": f"Cliente {country_code}", "is_company": True, "phone": phone,
-            "country_id": country.id if country else False, "whatsapp_optin": True, **values,
-        })
+        partner = self.env["res.partner"].create(
+            {
+                "name": f"Cliente {country_code}",
+                "is_company": True,
+                "phone": phone,
+                "country_id": country.id if country else False,
+                "whatsapp_optin": True,
+                **values,
+            }
+        )
         return self._make_communication(partner)._whatsapp_recipient_number()[1]
 
     def test_national_numbers_of_several_countries(self):
@@ -40,28 +46,48 @@ class TestWhatsappPhone(WhatsappCommon):
 
     def test_contact_country_first(self):
         spain = self.env.ref("base.es")
-        customer = self.env["res.partner"].create({
-            "name": "Grupo Norte", "is_company": True, "country_id": self.env.ref("base.mx").id,
-            "whatsapp_optin": True,
-        })
-        contact = self.env["res.partner"].create({
-            "name": "Lucía", "parent_id": customer.id, "type": "invoice", "phone": "612 34 56 78",
-            "country_id": spain.id,
-        })
+        customer = self.env["res.partner"].create(
+            {
+                "name": "Grupo Norte",
+                "is_company": True,
+                "country_id": self.env.ref("base.mx").id,
+                "whatsapp_optin": True,
+            }
+        )
+        contact = self.env["res.partner"].create(
+            {
+                "name": "Lucía",
+                "parent_id": customer.id,
+                "type": "invoice",
+                "phone": "612 34 56 78",
+                "country_id": spain.id,
+            }
+        )
         communication = self._make_communication(customer, recipient_id=contact.id)
         self.assertEqual(communication._whatsapp_recipient_number()[1], "+34612345678")
 
     def test_invalid_numbers(self):
-        for phone, country in [("55 1234", "MX"), ("12", "CO"), ("+99 123456", "CL"), ("abc", "ES"),
-                               ("1234567890123456", "US"), ("15-1234", "AR")]:
+        for phone, country in [
+            ("55 1234", "MX"),
+            ("12", "CO"),
+            ("+99 123456", "CL"),
+            ("abc", "ES"),
+            ("1234567890123456", "US"),
+            ("15-1234", "AR"),
+        ]:
             with self.subTest(phone=phone, country=country):
                 self.assertFalse(self._number(phone, country))
 
     def test_invalid_number_fails_with_its_reason(self):
-        partner = self.env["res.partner"].create({
-            "name": "Textiles Bogotá", "is_company": True, "phone": "12345",
-            "country_id": self.env.ref("base.co").id, "whatsapp_optin": True,
-        })
+        partner = self.env["res.partner"].create(
+            {
+                "name": "Textiles Bogotá",
+                "is_company": True,
+                "phone": "12345",
+                "country_id": self.env.ref("base.co").id,
+                "whatsapp_optin": True,
+            }
+        )
         communication = self._make_communication(partner)
         communication._send_whatsapp()
         self.assertEqual(communication.state, "failed")
@@ -69,10 +95,15 @@ class TestWhatsappPhone(WhatsappCommon):
         self.assertFalse(self.fake.requests)
 
     def test_number_sent_without_plus(self):
-        partner = self.env["res.partner"].create({
-            "name": "Viña Los Robles", "is_company": True, "phone": "9 6123 4567",
-            "country_id": self.env.ref("base.cl").id, "whatsapp_optin": True,
-        })
+        partner = self.env["res.partner"].create(
+            {
+                "name": "Viña Los Robles",
+                "is_company": True,
+                "phone": "9 6123 4567",
+                "country_id": self.env.ref("base.cl").id,
+                "whatsapp_optin": True,
+            }
+        )
         communication = self._make_communication(partner)
         communication._send_whatsapp()
         self._send_queue()

@@ -20,10 +20,18 @@ class TestWhatsappSend(WhatsappCommon):
         self.assertFalse(self.fake.requests, "nothing is sent from the engine's transaction")
         self._send_queue()
         [accepted_id] = list(self.fake.accepted)
-        self.assertRecordValues(communication, [{
-            "state": "sent", "external_id": accepted_id, "whatsapp_number": "+524771234567",
-            "whatsapp_template_id": self.template_en.id, "whatsapp_account_id": self.account.id,
-        }])
+        self.assertRecordValues(
+            communication,
+            [
+                {
+                    "state": "sent",
+                    "external_id": accepted_id,
+                    "whatsapp_number": "+524771234567",
+                    "whatsapp_template_id": self.template_en.id,
+                    "whatsapp_account_id": self.account.id,
+                }
+            ],
+        )
         self.assertEqual(dict(self.fake.sent), {"524771234567": 1})
         payload = self.fake.accepted[accepted_id]
         self.assertEqual(payload["type"], "template")
@@ -113,12 +121,20 @@ class TestWhatsappSend(WhatsappCommon):
 
     def test_undeliverable_number_is_not_retried(self):
         self.fake.fail_numbers["524771234567"] = graph_error(
-            131026, "(#131026) Message Undeliverable", details="Receiver is incapable of receiving this message")
+            131026, "(#131026) Message Undeliverable", details="Receiver is incapable of receiving this message"
+        )
         communication = self._remind()
         self.assertEqual(len(self.fake.message_sends()), 1)
-        self.assertRecordValues(communication, [{
-            "state": "failed", "whatsapp_error_code": 131026, "whatsapp_error_title": "Message Undeliverable",
-        }])
+        self.assertRecordValues(
+            communication,
+            [
+                {
+                    "state": "failed",
+                    "whatsapp_error_code": 131026,
+                    "whatsapp_error_title": "Message Undeliverable",
+                }
+            ],
+        )
         self.assertIn("not on WhatsApp", communication.failure_reason)
         self.assertIn("131026", communication.failure_reason)
         self.assertEqual(self._communications(fallback_of_id=communication.id).channel, "call")
@@ -134,6 +150,7 @@ class TestWhatsappSend(WhatsappCommon):
             if whatsapp:
                 calls.append(whatsapp)
             return original(records)
+
         patcher = patch.object(Communication, "_fallback", autospec=True, side_effect=fallback)
         patcher.start()
         self.addCleanup(patcher.stop)
@@ -141,19 +158,24 @@ class TestWhatsappSend(WhatsappCommon):
 
     def test_refusals_of_a_batch_fall_back_in_one_pass(self):
         self.fake.fail_numbers["524771234567"] = graph_error(
-            131026, "(#131026) Message Undeliverable", details="Receiver is incapable of receiving this message")
+            131026, "(#131026) Message Undeliverable", details="Receiver is incapable of receiving this message"
+        )
         self.fake.fail_numbers["12065550142"] = graph_error(
-            131049, "(#131049) Meta chose not to deliver", details="Healthy ecosystem engagement")
+            131049, "(#131049) Meta chose not to deliver", details="Healthy ecosystem engagement"
+        )
         first = self._make_communication(self.customer)
         second = self._make_communication(self.customer_b)
         (first | second)._send_whatsapp()
         self.assertEqual(set((first | second).mapped("state")), {"queued"})
         calls = self._count_fallbacks()
         self._send_queue()
-        self.assertRecordValues(first | second, [
-            {"state": "failed", "whatsapp_error_code": 131026, "whatsapp_error_title": "Message Undeliverable"},
-            {"state": "failed", "whatsapp_error_code": 131049, "whatsapp_error_title": "Meta chose not to deliver"},
-        ])
+        self.assertRecordValues(
+            first | second,
+            [
+                {"state": "failed", "whatsapp_error_code": 131026, "whatsapp_error_title": "Message Undeliverable"},
+                {"state": "failed", "whatsapp_error_code": 131049, "whatsapp_error_title": "Meta chose not to deliver"},
+            ],
+        )
         self.assertNotEqual(first.failure_reason, second.failure_reason, "each keeps its own reason")
         self.assertEqual(calls, [first | second], "one fallback pass for all the refused messages")
         for communication in first | second:
@@ -165,10 +187,14 @@ class TestWhatsappSend(WhatsappCommon):
         self.customer_b.phone = False
         first = self._make_communication(self.customer)
         second = self._make_communication(self.customer_b)
-        reachable = self.env["res.partner"].create({
-            "name": "Cliente alcanzable", "phone": "+52 477 765 4321", "whatsapp_optin": True,
-            "country_id": self.env.ref("base.mx").id,
-        })
+        reachable = self.env["res.partner"].create(
+            {
+                "name": "Cliente alcanzable",
+                "phone": "+52 477 765 4321",
+                "whatsapp_optin": True,
+                "country_id": self.env.ref("base.mx").id,
+            }
+        )
         third = self._make_communication(reachable)
         calls = self._count_fallbacks()
         (first | second | third)._send_whatsapp()
@@ -176,10 +202,17 @@ class TestWhatsappSend(WhatsappCommon):
         self.assertIn("no mobile number", second.failure_reason)
         self.assertEqual((first | second).mapped("state"), ["failed", "failed"])
         self.assertEqual(calls, [first | second], "one fallback pass for all the unreachable customers")
-        self.assertRecordValues(third, [{
-            "state": "queued", "whatsapp_number": "+524777654321", "whatsapp_template_id": self.template_en.id,
-            "whatsapp_account_id": self.account.id,
-        }])
+        self.assertRecordValues(
+            third,
+            [
+                {
+                    "state": "queued",
+                    "whatsapp_number": "+524777654321",
+                    "whatsapp_template_id": self.template_en.id,
+                    "whatsapp_account_id": self.account.id,
+                }
+            ],
+        )
 
     def test_server_error_is_retried(self):
         self.fake.script(graph_error(131000, "(#131000) Something went wrong", http_status=500))
@@ -197,8 +230,7 @@ class TestWhatsappSend(WhatsappCommon):
         self.assertTrue(self._communications(fallback_of_id=communication.id))
 
     def test_rate_limit_honours_retry_after(self):
-        self.fake.script(graph_error(130429, "(#130429) Rate limit hit", http_status=429,
-                                     headers={"Retry-After": "1"}))
+        self.fake.script(graph_error(130429, "(#130429) Rate limit hit", http_status=429, headers={"Retry-After": "1"}))
         start = time.monotonic()
         communication = self._remind()
         self.assertGreaterEqual(time.monotonic() - start, 1.0, "waited as long as Meta asked")
@@ -216,8 +248,9 @@ class TestWhatsappSend(WhatsappCommon):
         self.assertEqual(len(self.fake.message_sends()), 4)
 
     def test_long_retry_after_keeps_messages_queued(self):
-        self.fake.script(graph_error(80007, "(#80007) Rate limit issues", http_status=429,
-                                     headers={"Retry-After": "3600"}))
+        self.fake.script(
+            graph_error(80007, "(#80007) Rate limit issues", http_status=429, headers={"Retry-After": "3600"})
+        )
         communication = self._remind()
         self.assertEqual(communication.state, "queued", "Meta asked to wait an hour: the message waits")
         self.assertEqual(len(self.fake.message_sends()), 1)

@@ -22,12 +22,18 @@ class TestWhatsappWebhook(WhatsappCommon, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.collector = new_test_user(
-            cls.env, login="cobrador", name="Cobrador",
+            cls.env,
+            login="cobrador",
+            name="Cobrador",
             groups="base.group_user,collections_management.collections_management_group_collector",
         )
-        cls.case = cls.env["collection.case"].create({
-            "partner_id": cls.customer.id, "company_id": cls.company.id, "user_id": cls.collector.id,
-        })
+        cls.case = cls.env["collection.case"].create(
+            {
+                "partner_id": cls.customer.id,
+                "company_id": cls.company.id,
+                "user_id": cls.collector.id,
+            }
+        )
 
     def _post(self, payload=None, body=None, signature=None, secret="test-app-secret"):
         body = body if body is not None else self._json(payload)
@@ -45,8 +51,11 @@ class TestWhatsappWebhook(WhatsappCommon, HttpCase):
         return communication
 
     def _status(self, communication, status, errors=None, timestamp=None):
-        return self._post(self._status_payload(communication.external_id, status, self.account.phone_number_id,
-                                               errors=errors, timestamp=timestamp))
+        return self._post(
+            self._status_payload(
+                communication.external_id, status, self.account.phone_number_id, errors=errors, timestamp=timestamp
+            )
+        )
 
     # Handshake ------------------------------------------------------------------------------------
 
@@ -70,8 +79,9 @@ class TestWhatsappWebhook(WhatsappCommon, HttpCase):
         self.assertEqual(self._post(payload, signature="sha1=" + "0" * 40).status_code, 403)
         # Signed, then altered on the way.
         body = self._json(payload)
-        self.assertEqual(self._post(body=body.replace(b"delivered", b"read"), signature=self._sign(body)).status_code,
-                         403)
+        self.assertEqual(
+            self._post(body=body.replace(b"delivered", b"read"), signature=self._sign(body)).status_code, 403
+        )
         self.assertEqual(communication.state, "sent", "nothing changed")
 
     def test_malformed_bodies(self):
@@ -85,8 +95,10 @@ class TestWhatsappWebhook(WhatsappCommon, HttpCase):
         self.assertEqual(self._post(good).status_code, 400)
         self.assertEqual(communication.state, "sent")
         # Other webhook fields are acknowledged and ignored.
-        other = {"object": "whatsapp_business_account", "entry": [{"changes": [
-            {"field": "message_template_status_update", "value": {"event": "APPROVED"}}]}]}
+        other = {
+            "object": "whatsapp_business_account",
+            "entry": [{"changes": [{"field": "message_template_status_update", "value": {"event": "APPROVED"}}]}],
+        }
         self.assertEqual(self._post(other).status_code, 200)
 
     # Statuses -------------------------------------------------------------------------------------
@@ -109,13 +121,25 @@ class TestWhatsappWebhook(WhatsappCommon, HttpCase):
 
     def test_failed_status_keeps_meta_error_and_falls_back(self):
         communication = self._sent_reminder()
-        errors = [{"code": 131047, "title": "Re-engagement message",
-                   "message": "Re-engagement message",
-                   "error_data": {"details": "Message failed to send because more than 24 hours have passed"}}]
+        errors = [
+            {
+                "code": 131047,
+                "title": "Re-engagement message",
+                "message": "Re-engagement message",
+                "error_data": {"details": "Message failed to send because more than 24 hours have passed"},
+            }
+        ]
         self.assertEqual(self._status(communication, "failed", errors=errors).status_code, 200)
-        self.assertRecordValues(communication, [{
-            "state": "failed", "whatsapp_error_code": 131047, "whatsapp_error_title": "Re-engagement message",
-        }])
+        self.assertRecordValues(
+            communication,
+            [
+                {
+                    "state": "failed",
+                    "whatsapp_error_code": 131047,
+                    "whatsapp_error_title": "Re-engagement message",
+                }
+            ],
+        )
         self.assertIn("24 hours", communication.failure_reason)
         fallback = self._communications(fallback_of_id=communication.id)
         self.assertEqual(fallback.channel, "call")
@@ -138,18 +162,27 @@ class TestWhatsappWebhook(WhatsappCommon, HttpCase):
     # Inbound messages -----------------------------------------------------------------------------
 
     def _inbound(self, text, wa_id="5214771234567", message_id="wamid.IN1", kind="text"):
-        return self._post(self._message_payload(wa_id, text, self.account.phone_number_id, message_id=message_id,
-                                                kind=kind))
+        return self._post(
+            self._message_payload(wa_id, text, self.account.phone_number_id, message_id=message_id, kind=kind)
+        )
 
     def test_inbound_message_goes_to_the_case(self):
         self.assertFalse(self.case.whatsapp_window_open)
         response = self._inbound("Hola, pago el viernes sin falta")
         self.assertEqual(response.status_code, 200)
         inbound = self._communications(direction="inbound")
-        self.assertRecordValues(inbound, [{
-            "channel": "whatsapp", "state": "done", "external_id": "wamid.IN1",
-            "whatsapp_number": "+524771234567", "user_id": self.collector.id,
-        }])
+        self.assertRecordValues(
+            inbound,
+            [
+                {
+                    "channel": "whatsapp",
+                    "state": "done",
+                    "external_id": "wamid.IN1",
+                    "whatsapp_number": "+524771234567",
+                    "user_id": self.collector.id,
+                }
+            ],
+        )
         self.assertIn("pago el viernes", inbound.body)
         message = self.case.message_ids.filtered(lambda m: "pago el viernes" in (m.body or ""))
         self.assertEqual(len(message), 1, "posted in the case's chatter")
@@ -199,8 +232,10 @@ class TestWhatsappWebhook(WhatsappCommon, HttpCase):
         inbound = self._communications(direction="inbound")
         window = self.customer.whatsapp_last_inbound_date
         Communication = type(self.Communication)
-        with patch.object(Communication, "_whatsapp_known_inbound", autospec=True, return_value=set()), \
-                mute_logger("odoo.sql_db"):
+        with (
+            patch.object(Communication, "_whatsapp_known_inbound", autospec=True, return_value=set()),
+            mute_logger("odoo.sql_db"),
+        ):
             response = self._inbound("Pago mañana por transferencia")
         self.assertEqual(response.status_code, 200)
         self.assertEqual(self._communications(direction="inbound"), inbound)
@@ -208,22 +243,31 @@ class TestWhatsappWebhook(WhatsappCommon, HttpCase):
         self.assertEqual(len(self.case.activity_ids), 1)
         self.assertEqual(self.customer.whatsapp_last_inbound_date, window)
         # The request went on after the refused insert: a new message in the same notification is logged.
-        payload = self._message_payload("5214771234567", "Ya pagué", self.account.phone_number_id,
-                                        message_id="wamid.IN1")
+        payload = self._message_payload(
+            "5214771234567", "Ya pagué", self.account.phone_number_id, message_id="wamid.IN1"
+        )
         second = dict(payload["entry"][0]["changes"][0]["value"]["messages"][0], id="wamid.IN3")
         second["text"] = {"body": "Ya pagué"}
         payload["entry"][0]["changes"][0]["value"]["messages"].append(second)
-        with patch.object(Communication, "_whatsapp_known_inbound", autospec=True, return_value=set()), \
-                mute_logger("odoo.sql_db"):
+        with (
+            patch.object(Communication, "_whatsapp_known_inbound", autospec=True, return_value=set()),
+            mute_logger("odoo.sql_db"),
+        ):
             self.assertEqual(self._post(payload).status_code, 200)
-        self.assertEqual(sorted(self._communications(direction="inbound").mapped("external_id")),
-                         ["wamid.IN1", "wamid.IN3"])
+        self.assertEqual(
+            sorted(self._communications(direction="inbound").mapped("external_id")), ["wamid.IN1", "wamid.IN3"]
+        )
         self.assertEqual(len(self._case_messages("Ya pagué")), 1)
 
     def test_unique_index_refuses_the_same_message_twice(self):
         values = {
-            "subject": "WhatsApp", "company_id": self.company.id, "partner_id": self.customer.id,
-            "channel": "whatsapp", "direction": "inbound", "state": "done", "external_id": "wamid.SAME",
+            "subject": "WhatsApp",
+            "company_id": self.company.id,
+            "partner_id": self.customer.id,
+            "channel": "whatsapp",
+            "direction": "inbound",
+            "state": "done",
+            "external_id": "wamid.SAME",
         }
         first = self.Communication.create(values)
         with mute_logger("odoo.sql_db"), self.assertRaises(UniqueViolation), self.env.cr.savepoint():
@@ -241,13 +285,20 @@ class TestWhatsappWebhook(WhatsappCommon, HttpCase):
 
     def test_status_only_for_the_account_messages(self):
         communication = self._sent_reminder()
-        other = self.env["collection.whatsapp.account"].create({
-            "name": "Otra cuenta", "company_id": self.company.id, "phone_number_id": "200000000002",
-            "waba_id": "200000000003", "access_token": "other-token", "app_secret": "test-app-secret",
-            "api_base_url": self.fake.base_url,
-        })
-        self.assertEqual(self._post(self._status_payload(communication.external_id, "read",
-                                                         other.phone_number_id)).status_code, 200)
+        other = self.env["collection.whatsapp.account"].create(
+            {
+                "name": "Otra cuenta",
+                "company_id": self.company.id,
+                "phone_number_id": "200000000002",
+                "waba_id": "200000000003",
+                "access_token": "other-token",
+                "app_secret": "test-app-secret",
+                "api_base_url": self.fake.base_url,
+            }
+        )
+        self.assertEqual(
+            self._post(self._status_payload(communication.external_id, "read", other.phone_number_id)).status_code, 200
+        )
         self.assertEqual(communication.state, "sent", "another account's notification changes nothing")
         self._status(communication, "read")
         self.assertEqual(communication.state, "read")
@@ -258,8 +309,9 @@ class TestWhatsappWebhook(WhatsappCommon, HttpCase):
         self.assertEqual(self._inbound("  Baja. ").status_code, 200)
         self.assertRecordValues(self.customer, [{"whatsapp_optout": True, "whatsapp_optout_source": "keyword"}])
         self.assertTrue(self.customer.whatsapp_optout_date)
-        confirmation = self.Communication.search([("partner_id", "=", self.customer.id),
-                                                  ("whatsapp_text", "!=", False)])
+        confirmation = self.Communication.search(
+            [("partner_id", "=", self.customer.id), ("whatsapp_text", "!=", False)]
+        )
         self.assertEqual(confirmation.state, "queued")
         self._send_queue()
         self.assertEqual(confirmation.state, "sent")
@@ -302,13 +354,18 @@ class TestWhatsappWebhook(WhatsappCommon, HttpCase):
         wizard.action_send()
         [request] = self.fake.message_sends()
         self.assertEqual(request["body"]["text"]["body"], "Son 1,000.00 MXN, le envío el enlace de pago.")
-        reply = self.Communication.search([("partner_id", "=", self.customer.id), ("direction", "=", "outbound"),
-                                           ("channel", "=", "whatsapp")])
+        reply = self.Communication.search(
+            [("partner_id", "=", self.customer.id), ("direction", "=", "outbound"), ("channel", "=", "whatsapp")]
+        )
         self.assertRecordValues(reply, [{"state": "sent", "external_id": list(self.fake.accepted)[0]}])
 
     def test_free_text_refused_outside_the_window(self):
-        self.customer.write({"whatsapp_last_inbound_date": fields.Datetime.now() - timedelta(hours=25),
-                             "whatsapp_last_inbound_number": "+524771234567"})
+        self.customer.write(
+            {
+                "whatsapp_last_inbound_date": fields.Datetime.now() - timedelta(hours=25),
+                "whatsapp_last_inbound_number": "+524771234567",
+            }
+        )
         wizard = self._wizard()
         self.assertFalse(wizard.window_open)
         wizard.body = "Hola"

@@ -36,8 +36,20 @@ class WhatsAppApiError(Exception):
         must not be sent again or it could arrive twice.
     """
 
-    def __init__(self, message, *, kind="http", http_status=None, code=None, title=None, details=None,
-                 retryable=False, retry_after=None, retry_later=False, uncertain=False):
+    def __init__(
+        self,
+        message,
+        *,
+        kind="http",
+        http_status=None,
+        code=None,
+        title=None,
+        details=None,
+        retryable=False,
+        retry_after=None,
+        retry_later=False,
+        uncertain=False,
+    ):
         super().__init__(message)
         self.message = message
         self.kind = kind
@@ -98,7 +110,12 @@ def error_from_response(response):
     details = error_data.get("details") if isinstance(error_data, dict) else None
     retryable = status == 429 or status >= 500 or code in RETRYABLE_CODES
     return WhatsAppApiError(
-        message, http_status=status, code=code, title=title, details=details, retryable=retryable,
+        message,
+        http_status=status,
+        code=code,
+        title=title,
+        details=details,
+        retryable=retryable,
         retry_after=parse_retry_after(response.headers.get("Retry-After")),
     )
 
@@ -114,8 +131,19 @@ class WhatsAppClient:
     :param max_wait: longest single wait; a longer ``Retry-After`` raises ``retry_later``
     """
 
-    def __init__(self, base_url, version, token, *, timeout=10.0, max_retries=3, backoff=1.0,
-                 max_wait=30.0, session=None, sleep=time.sleep):
+    def __init__(
+        self,
+        base_url,
+        version,
+        token,
+        *,
+        timeout=10.0,
+        max_retries=3,
+        backoff=1.0,
+        max_wait=30.0,
+        session=None,
+        sleep=time.sleep,
+    ):
         self.base_url = (base_url or "https://graph.facebook.com").rstrip("/")
         self.version = (version or "").strip("/")
         self.token = token or ""
@@ -165,7 +193,12 @@ class WhatsAppClient:
         while True:
             try:
                 response = self.session.request(
-                    method, url, params=params, json=payload, headers=headers, timeout=self.timeout,
+                    method,
+                    url,
+                    params=params,
+                    json=payload,
+                    headers=headers,
+                    timeout=self.timeout,
                 )
             except requests.ConnectTimeout as exc:
                 error = WhatsAppApiError(str(exc), kind="timeout", retryable=True)
@@ -177,7 +210,9 @@ class WhatsAppClient:
                 reason = getattr(exc.args[0], "reason", None) if exc.args else None
                 never_sent = isinstance(reason, NewConnectionError)
                 error = WhatsAppApiError(
-                    str(exc), kind="connection", retryable=idempotent or never_sent,
+                    str(exc),
+                    kind="connection",
+                    retryable=idempotent or never_sent,
                     uncertain=not (idempotent or never_sent),
                 )
             except requests.RequestException as exc:
@@ -188,7 +223,9 @@ class WhatsAppClient:
                         return response.json()
                     except ValueError as exc:
                         raise WhatsAppApiError(
-                            "The answer is not JSON", kind="invalid", http_status=response.status_code,
+                            "The answer is not JSON",
+                            kind="invalid",
+                            http_status=response.status_code,
                         ) from exc
                 error = error_from_response(response)
             if not error.retryable:
@@ -196,7 +233,7 @@ class WhatsAppClient:
             if attempt >= self.max_retries:
                 _logger.info("WhatsApp %s %s: giving up after %s attempts: %s", method, path, attempt + 1, error)
                 raise error
-            wait = error.retry_after if error.retry_after is not None else self.backoff * (2 ** attempt)
+            wait = error.retry_after if error.retry_after is not None else self.backoff * (2**attempt)
             if wait > self.max_wait:
                 error.retry_later = True
                 raise error
@@ -218,7 +255,8 @@ class WhatsAppClient:
 
     def get_phone_number(self, phone_number_id):
         return self.request(
-            "GET", phone_number_id,
+            "GET",
+            phone_number_id,
             params={"fields": "display_phone_number,verified_name,quality_rating"},
         )
 

@@ -17,7 +17,10 @@ class CollectionWhatsappReply(models.TransientModel):
     last_inbound_date = fields.Datetime(related="case_id.partner_id.whatsapp_last_inbound_date")
     number = fields.Char(compute="_compute_number", readonly=False, store=True)
     account_id = fields.Many2one(
-        "collection.whatsapp.account", compute="_compute_account", store=True, readonly=False,
+        "collection.whatsapp.account",
+        compute="_compute_account",
+        store=True,
+        readonly=False,
         domain="[('company_id', '=', company_id)]",
     )
     company_id = fields.Many2one(related="case_id.company_id")
@@ -56,8 +59,12 @@ class CollectionWhatsappReply(models.TransientModel):
         if not (self.body or "").strip():
             raise UserError(_("Write a message or choose a template."))
         if not self.env["collection.communication"]._whatsapp_window_open(case.partner_id):
-            raise UserError(_("The customer has not written on WhatsApp in the last 24 hours: WhatsApp only "
-                              "allows templates approved by Meta. Choose a template."))
+            raise UserError(
+                _(
+                    "The customer has not written on WhatsApp in the last 24 hours: WhatsApp only "
+                    "allows templates approved by Meta. Choose a template."
+                )
+            )
         if not self.number:
             raise UserError(_("The customer has no WhatsApp number."))
         account = self.account_id.sudo()
@@ -65,53 +72,71 @@ class CollectionWhatsappReply(models.TransientModel):
             message_id = account._send_text(self.number, self.body.strip())
         except WhatsAppApiError as error:
             raise UserError(account._error_message(error)) from error
-        self.env["collection.communication"].sudo().create({
-            "subject": _("WhatsApp reply"),
-            "company_id": case.company_id.id,
-            "partner_id": case.partner_id.id,
-            "recipient_id": case.partner_id.id,
-            "channel": "whatsapp",
-            "state": "sent",
-            "external_id": message_id,
-            "whatsapp_account_id": account.id,
-            "whatsapp_number": self.number,
-            "whatsapp_text": self.body.strip(),
-            "whatsapp_sent_date": fields.Datetime.now(),
-            "body": plaintext2html(self.body.strip()),
-        })
+        self.env["collection.communication"].sudo().create(
+            {
+                "subject": _("WhatsApp reply"),
+                "company_id": case.company_id.id,
+                "partner_id": case.partner_id.id,
+                "recipient_id": case.partner_id.id,
+                "channel": "whatsapp",
+                "state": "sent",
+                "external_id": message_id,
+                "whatsapp_account_id": account.id,
+                "whatsapp_number": self.number,
+                "whatsapp_text": self.body.strip(),
+                "whatsapp_sent_date": fields.Datetime.now(),
+                "body": plaintext2html(self.body.strip()),
+            }
+        )
         case.message_post(
-            body=Markup("<p><b>%s</b></p>%s") % (_("WhatsApp reply to %s", self.number),
-                                                 plaintext2html(self.body.strip())),
-            message_type="comment", subtype_xmlid="mail.mt_note",
+            body=Markup("<p><b>%s</b></p>%s")
+            % (_("WhatsApp reply to %s", self.number), plaintext2html(self.body.strip())),
+            message_type="comment",
+            subtype_xmlid="mail.mt_note",
         )
         return {"type": "ir.actions.act_window_close"}
 
     def _send_template(self):
         """Queue a template reminder covering the customer's open instalments."""
         case = self.case_id
-        lines = self.env["account.move.line"].sudo().search([
-            ("partner_id", "child_of", case.partner_id.id),
-            ("company_id", "=", case.company_id.id),
-            ("display_type", "=", "payment_term"),
-            ("parent_state", "=", "posted"),
-            ("reconciled", "=", False),
-            ("account_type", "=", "asset_receivable"),
-            ("amount_residual", ">", 0),
-        ])
-        communication = self.env["collection.communication"].sudo().create({
-            "subject": _("WhatsApp reminder"),
-            "company_id": case.company_id.id,
-            "partner_id": case.partner_id.id,
-            "recipient_id": case.partner_id.id,
-            "channel": "whatsapp",
-            "level_id": case.level_id.id,
-            "line_ids": [fields.Command.set(lines.ids)],
-            "amount_total": sum(lines.mapped("amount_residual")),
-            "whatsapp_template_id": self.template_id.id,
-        })
+        lines = (
+            self.env["account.move.line"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "child_of", case.partner_id.id),
+                    ("company_id", "=", case.company_id.id),
+                    ("display_type", "=", "payment_term"),
+                    ("parent_state", "=", "posted"),
+                    ("reconciled", "=", False),
+                    ("account_type", "=", "asset_receivable"),
+                    ("amount_residual", ">", 0),
+                ]
+            )
+        )
+        communication = (
+            self.env["collection.communication"]
+            .sudo()
+            .create(
+                {
+                    "subject": _("WhatsApp reminder"),
+                    "company_id": case.company_id.id,
+                    "partner_id": case.partner_id.id,
+                    "recipient_id": case.partner_id.id,
+                    "channel": "whatsapp",
+                    "level_id": case.level_id.id,
+                    "line_ids": [fields.Command.set(lines.ids)],
+                    "amount_total": sum(lines.mapped("amount_residual")),
+                    "whatsapp_template_id": self.template_id.id,
+                }
+            )
+        )
         communication._send_whatsapp()
         if communication.state == "failed":
             raise UserError(communication.failure_reason)
-        case.message_post(body=_("WhatsApp template %s queued.", self.template_id.display_name),
-                          message_type="comment", subtype_xmlid="mail.mt_note")
+        case.message_post(
+            body=_("WhatsApp template %s queued.", self.template_id.display_name),
+            message_type="comment",
+            subtype_xmlid="mail.mt_note",
+        )
         return {"type": "ir.actions.act_window_close"}
