@@ -12,6 +12,8 @@ DEMO_DB ?= collections_demo
 HTTP_PORT ?= 8069
 MODULES ?= collections_management,collections_whatsapp,collections_portal,payment_demo
 ADDONS := collections_management collections_whatsapp collections_portal
+# What pytest runs (make test TESTS=collections_management/tests/test_dunning_engine.py)
+TESTS ?= $(foreach a,$(ADDONS),$(a)/tests) tests
 
 DB_ARGS := $(if $(DB_HOST),--db_host=$(DB_HOST)) $(if $(DB_PORT),--db_port=$(DB_PORT)) $(if $(DB_USER),--db_user=$(DB_USER))
 PG_ARGS := $(if $(DB_HOST),-h $(DB_HOST)) $(if $(DB_PORT),-p $(DB_PORT)) $(if $(DB_USER),-U $(DB_USER))
@@ -52,7 +54,7 @@ test: env postgres
 	$(ODOO) -d $(TEST_DB)_together -i $(MODULES) --stop-after-init --log-level=warn
 	@dropdb $(PG_ARGS) --if-exists $(TEST_DB)_together
 	$(PYTHON) -m pytest -p no:cacheprovider --odoo-database=$(TEST_DB) --odoo-addons-path=$(CURDIR) --odoo-http \
-		$(foreach a,$(ADDONS),$(a)/tests) tests
+		$(TESTS)
 
 demo: env postgres
 	@dropdb $(PG_ARGS) --if-exists $(DEMO_DB)
