@@ -7,6 +7,8 @@
     "author": "Collections for Odoo contributors",
     "website": "https://github.com/collections-for-odoo/collections",
     "license": "LGPL-3",
+    "development_status": "Beta",
+    "maintainers": ["collections-for-odoo"],
     "depends": ["account", "mail", "sms", "phone_validation"],
     "external_dependencies": {"python": ["phonenumbers", "xlsxwriter"]},
     "data": [

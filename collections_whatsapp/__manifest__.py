@@ -6,6 +6,8 @@
     "author": "Collections for Odoo contributors",
     "website": "https://github.com/collections-for-odoo/collections",
     "license": "LGPL-3",
+    "development_status": "Beta",
+    "maintainers": ["collections-for-odoo"],
     "depends": ["collections_management"],
     "external_dependencies": {"python": ["requests", "phonenumbers"]},
     "data": [
