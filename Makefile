@@ -65,6 +65,10 @@ demo: env postgres
 	$(ODOO) -d $(DEMO_DB) --http-interface=127.0.0.1 --http-port=$(HTTP_PORT) --db-filter='^$(DEMO_DB)$$'
 
 lint: env
-	$(PYTHON) -m ruff check $(ADDONS) tests bench
-	$(PYTHON) -m ruff format --check $(ADDONS) tests bench
-	$(PYTHON) -m pylint --rcfile=.pylintrc $(ADDONS)
+	$(PYTHON) -m ruff check $(ADDONS) tests bench conftest.py .ci/gen-readme
+	$(PYTHON) -m ruff format --check $(ADDONS) tests bench conftest.py .ci/gen-readme
+	$(PYTHON) .ci/gen-readme --check
+	@echo "pylint-odoo, optional checks (shown, never failing):"
+	@$(PYTHON) -m pylint --rcfile=.pylintrc --exit-zero $(ADDONS)
+	@echo "pylint-odoo, OCA's mandatory checks:"
+	$(PYTHON) -m pylint --rcfile=.pylintrc-mandatory $(ADDONS)

@@ -44,7 +44,7 @@ class CollectionsPortalCommon(CollectionsCommon):
 
     def _require_demo_provider(self):
         if not self.provider:
-            self.skipTest("payment_demo is not installed (make test installs it)")
+            self.fail("payment_demo is not installed: make test installs it (MODULES in the Makefile)")
 
     def _csrf(self, path=None):
         response = self.url_open(path or self.path)
