@@ -10,6 +10,9 @@ DB_USER ?=
 TEST_DB ?= collections_test
 DEMO_DB ?= collections_demo
 HTTP_PORT ?= 8069
+SMTP_PORT ?= 2525
+DEMO_MAIL ?= $(CURDIR)/.demo-mail
+DEMO_LANGUAGES ?= es_MX,es_419,es_ES,fr_FR,pt_PT
 MODULES ?= collections_management,collections_whatsapp,collections_portal,payment_demo
 ADDONS := collections_management collections_whatsapp collections_portal
 # What pytest runs (make test TESTS=collections_management/tests/test_dunning_engine.py)
@@ -58,11 +61,24 @@ test: env postgres
 
 demo: env postgres
 	@dropdb $(PG_ARGS) --if-exists $(DEMO_DB)
-	$(ODOO) -d $(DEMO_DB) -i $(MODULES) --with-demo --stop-after-init --log-level=warn
-	@echo
-	@echo "Collections demo: http://127.0.0.1:$(HTTP_PORT)/odoo?db=$(DEMO_DB)  login: admin  password: admin"
-	@echo
-	$(ODOO) -d $(DEMO_DB) --http-interface=127.0.0.1 --http-port=$(HTTP_PORT) --db-filter='^$(DEMO_DB)$$'
+	@echo "Creating $(DEMO_DB) with the demo customers' languages, served at http://127.0.0.1:$(HTTP_PORT)..."
+	$(ODOO) -d $(DEMO_DB) -i base --with-demo --load-language=$(DEMO_LANGUAGES) --stop-after-init --log-level=warn
+	@psql $(PG_ARGS) -q -d $(DEMO_DB) -c "INSERT INTO ir_config_parameter (key, value, create_date, write_date) \
+		VALUES ('web.base.url', 'http://127.0.0.1:$(HTTP_PORT)', now(), now()), ('web.base.url.freeze', 'True', now(), now()) \
+		ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
+	@rm -rf $(DEMO_MAIL); mkdir -p $(DEMO_MAIL)/cur $(DEMO_MAIL)/new $(DEMO_MAIL)/tmp
+	@$(PYTHON) -m aiosmtpd -n -l 127.0.0.1:$(SMTP_PORT) -c aiosmtpd.handlers.Mailbox $(DEMO_MAIL) & \
+	trap "kill $$! 2>/dev/null" EXIT INT TERM; \
+	$(ODOO) -d $(DEMO_DB) -i $(MODULES) --with-demo --stop-after-init --log-level=warn \
+		--smtp=127.0.0.1 --smtp-port=$(SMTP_PORT) && \
+	echo && \
+	echo "Collections demo: http://127.0.0.1:$(HTTP_PORT)/odoo?db=$(DEMO_DB)" && \
+	echo "  manager: admin / admin, or elena.torres / elena.torres" && \
+	echo "  collectors: lucia.fernandez, diego.ramirez, sofia.martin (password = login)" && \
+	echo "  e-mails go to a local mail sink on 127.0.0.1:$(SMTP_PORT); read them in $(DEMO_MAIL)/new/" && \
+	echo && \
+	$(ODOO) -d $(DEMO_DB) --http-interface=127.0.0.1 --http-port=$(HTTP_PORT) --db-filter='^$(DEMO_DB)$$' \
+		--smtp=127.0.0.1 --smtp-port=$(SMTP_PORT)
 
 lint: env
 	$(PYTHON) -m ruff check $(ADDONS) tests bench conftest.py .ci/gen-readme

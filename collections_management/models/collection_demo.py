@@ -59,6 +59,11 @@ class CollectionDemo(models.AbstractModel):
         for code in languages:
             if not self.env["res.lang"]._lang_get(code):
                 self.env["res.lang"]._activate_lang(code)
+        # Odoo loads a module's translations after its demo data: load ours now, so that the first
+        # reminder run below speaks to each customer in its language.
+        self.env["ir.module.module"].search([("name", "=", "collections_management")])._update_translations(
+            filter_lang=sorted(languages)
+        )
         countries = {c.code: c for c in self.env["res.country"].search([])}
         partners = self.env["res.partner"].create(
             [
@@ -180,6 +185,8 @@ class CollectionDemo(models.AbstractModel):
                 {
                     "name": name,
                     "login": login,
+                    # Demo only: the README and `make demo` say "password = login".
+                    "password": login,
                     "email": f"{login}@example.com",
                     "company_id": company.id,
                     "company_ids": [fields.Command.set(company.ids)],
