@@ -22,7 +22,7 @@ DB_ARGS := $(if $(DB_HOST),--db_host=$(DB_HOST)) $(if $(DB_PORT),--db_port=$(DB_
 PG_ARGS := $(if $(DB_HOST),-h $(DB_HOST)) $(if $(DB_PORT),-p $(DB_PORT)) $(if $(DB_USER),-U $(DB_USER))
 ODOO := $(PYTHON) -m odoo $(DB_ARGS) --addons-path=$(CURDIR)
 
-.PHONY: help env clean-env postgres test demo lint
+.PHONY: help env clean-env postgres test demo lint pot
 
 help:
 	@echo "make test   run every test on a fresh database ($(TEST_DB))"
@@ -30,6 +30,7 @@ help:
 	@echo "make lint   ruff, ruff format and pylint-odoo"
 	@echo "make env    only prepare .venv/ (Odoo 19 from ODOO_SOURCE, requirements); done by every target"
 	@echo "make clean-env  remove .venv/"
+	@echo "make pot    export each module's i18n/<module>.pot from a fresh database ($(TEST_DB)_pot)"
 
 env:
 	@PYTHON=$(BASE_PYTHON) .ci/setup-env
@@ -88,3 +89,9 @@ lint: env
 	@$(PYTHON) -m pylint --rcfile=.pylintrc --exit-zero $(ADDONS)
 	@echo "pylint-odoo, OCA's mandatory checks:"
 	$(PYTHON) -m pylint --rcfile=.pylintrc-mandatory $(ADDONS)
+
+pot: env postgres
+	@dropdb $(PG_ARGS) --if-exists $(TEST_DB)_pot
+	$(ODOO) -d $(TEST_DB)_pot -i $(MODULES) --stop-after-init --log-level=warn
+	$(ODOO) i18n export -d $(TEST_DB)_pot $(ADDONS)
+	@dropdb $(PG_ARGS) --if-exists $(TEST_DB)_pot
