@@ -59,6 +59,12 @@ class CollectionDispute(models.Model):
         help="Day by which the dispute should be resolved; its owner is alerted after it.",
     )
     is_late = fields.Boolean(compute="_compute_is_late", search="_search_is_late", string="Past Deadline")
+    deadline_passed = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="Set by the daily deadline check when the open dispute passed its deadline, cleared when it "
+        "is resolved or its deadline moves later. Automation rules can watch it.",
+    )
     state = fields.Selection(
         [("open", "Open"), ("accepted", "Resolved for the Customer"), ("rejected", "Rejected")],
         default="open",
@@ -233,8 +239,13 @@ class CollectionDispute(models.Model):
 
     @api.model
     def _cron_deadline_alerts(self):
-        """Alert the owner of every open dispute past its deadline, once per open alert."""
+        """Alert the owner of every open dispute past its deadline, once per open alert; mark the
+        disputes that passed their deadline (and unmark the ones resolved or given more time)."""
         late = self.sudo().search([("is_late", "=", True)])
+        self.sudo().search([("deadline_passed", "=", True), ("is_late", "=", False)]).write(
+            {"deadline_passed": False}
+        )
+        late.filtered(lambda dispute: not dispute.deadline_passed).write({"deadline_passed": True})
         if not late:
             return
         alert_type = self.env.ref("collections_management.mail_activity_type_dispute_deadline")
