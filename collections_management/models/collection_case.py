@@ -237,18 +237,31 @@ class CollectionCase(models.Model):
             elif not case.date_closed:
                 case.date_closed = today
 
-    @api.depends("is_closed")
+    @api.depends("stage_id", "amount_overdue")
     def _compute_close_reason(self):
-        closing = self.filtered(lambda case: case.id and case.is_closed and not case.close_reason)
+        # A stage being computed right now (this compute runs inside it when an automation rule
+        # reads the reason) is still the old one; it follows the overdue amount: closed when
+        # nothing is overdue any more.
+        stage_pending = self.env.protected(self._fields["stage_id"])
+
+        def nothing_overdue(case):
+            return case.currency_id.is_zero(case.amount_overdue) or case.amount_overdue < 0
+
+        def closed(case):
+            return nothing_overdue(case) if case in stage_pending else case.stage_id.is_closed
+
+        closing = self.filtered(lambda case: case.id and closed(case) and not case.close_reason)
         settled_by = closing._read_last_settlement()
         for case in self:
-            if not case.is_closed:
+            if not closed(case):
                 case.close_reason = False
             elif case in closing:
-                if case.amount_overdue > 0 and not case.currency_id.is_zero(case.amount_overdue):
+                if not nothing_overdue(case):
                     case.close_reason = "manual"
                 else:
                     case.close_reason = settled_by.get((case.partner_id.id, case.company_id.id), "settled")
+            else:
+                case.close_reason = case.close_reason
 
     def _read_last_settlement(self):
         """{(partner, company): "paid" or "credited"}: what the last reconciliation of each
@@ -584,7 +597,8 @@ class CollectionCase(models.Model):
             return
         scores = {case.id: case.priority_score for case in self}
         amount_fields = self.pool.field_computed[self._fields["amount_due"]]
-        for field in [*amount_fields, self._fields["stage_id"], self._fields["is_closed"], self._fields["date_closed"]]:
+        closing_fields = [self._fields[fname] for fname in ("stage_id", "is_closed", "date_closed", "close_reason")]
+        for field in [*amount_fields, *closing_fields]:
             self.env.add_to_compute(field, self)
         self._recompute_recordset()
         changed = self.filtered(lambda case: case.priority_score != scores[case.id])

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.fields import Domain
 
 DEFAULT_DEADLINE_DAYS = 14
 
@@ -112,8 +113,8 @@ class CollectionDispute(models.Model):
     def _search_is_late(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             return NotImplemented
-        domain = [("state", "=", "open"), ("deadline", "<", fields.Date.context_today(self))]
-        return domain if (operator == "=") == value else ["!", *domain]
+        domain = Domain("state", "=", "open") & Domain("deadline", "<", fields.Date.context_today(self))
+        return domain if (operator == "=") == value else ~domain
 
     @api.depends("line_ids.amount_residual", "line_ids.matched_credit_ids")
     def _compute_amounts(self):

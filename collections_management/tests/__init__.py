@@ -8,3 +8,4 @@ from . import (
     test_security,
     test_team_assignment,
 )
+from . import test_automation
