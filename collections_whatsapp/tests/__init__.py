@@ -5,3 +5,4 @@ from . import (
     test_whatsapp_template,
     test_whatsapp_webhook,
 )
+from . import test_whatsapp_automation
