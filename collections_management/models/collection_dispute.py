@@ -243,9 +243,7 @@ class CollectionDispute(models.Model):
         """Alert the owner of every open dispute past its deadline, once per open alert; mark the
         disputes that passed their deadline (and unmark the ones resolved or given more time)."""
         late = self.sudo().search([("is_late", "=", True)])
-        self.sudo().search([("deadline_passed", "=", True), ("is_late", "=", False)]).write(
-            {"deadline_passed": False}
-        )
+        self.sudo().search([("deadline_passed", "=", True), ("is_late", "=", False)]).write({"deadline_passed": False})
         late.filtered(lambda dispute: not dispute.deadline_passed).write({"deadline_passed": True})
         if not late:
             return

@@ -54,7 +54,7 @@ class AutomationCommon(CaseworkCommon):
             "default_base_automation_id": rule.id,
             "default_model_id": rule.model_id.id,
         }
-        with Form(Action.with_context(context)) as form:
+        with Form(Action.with_context(**context)) as form:
             form.name = name
             for field, value in values.items():
                 setattr(form, field, value)
@@ -140,7 +140,8 @@ class TestAutomationRules(AutomationCommon):
         self._credit_note(credited)
         case_b, case = self._case(self.customer_b), self._case()
         self.assertRecordValues(
-            case_b | case, [{"close_reason": "paid", "is_closed": True}, {"close_reason": "credited", "is_closed": True}]
+            case_b | case,
+            [{"close_reason": "paid", "is_closed": True}, {"close_reason": "credited", "is_closed": True}],
         )
         self.assertFalse(self._messages(case_b, "Thank you"), "opted out of e-mail")
         self.assertFalse(self._messages(case, "Thank you"), "a credit note is no payment")
@@ -172,7 +173,9 @@ class TestAutomationRules(AutomationCommon):
         broken = self.env["ir.model.fields.selection"].search(
             [("field_id.model", "=", "collection.promise"), ("field_id.name", "=", "state"), ("value", "=", "broken")]
         )
-        rule = self._rule("Broken promises", "collection.promise", trigger="on_state_set", trg_selection_field_id=broken)
+        rule = self._rule(
+            "Broken promises", "collection.promise", trigger="on_state_set", trg_selection_field_id=broken
+        )
         self.assertEqual(rule.filter_domain, repr([("state", "=", "broken")]))
         self._action(
             rule,

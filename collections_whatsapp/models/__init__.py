@@ -1,4 +1,5 @@
 from . import (
+    base_automation,
     collection_case,
     collection_communication,
     collection_level,
@@ -6,6 +7,5 @@ from . import (
     collection_whatsapp_template,
     collection_whatsapp_template_variable,
     ir_actions_server,
-    base_automation,
     res_partner,
 )

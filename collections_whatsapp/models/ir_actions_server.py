@@ -52,7 +52,7 @@ class IrActionsServer(models.Model):
             models_ = self.env["ir.model"].search([("model", "in", COLLECTION_WHATSAPP_MODELS)])
             for action in whatsapp:
                 action.available_model_ids = models_.ids
-        super(IrActionsServer, self - whatsapp)._compute_available_model_ids()
+        return super(IrActionsServer, self - whatsapp)._compute_available_model_ids()
 
     @api.depends("state")
     def _compute_collection_whatsapp_template_id(self):
@@ -67,7 +67,7 @@ class IrActionsServer(models.Model):
         warnings = super()._get_warning_messages()
         if self.state == "collection_whatsapp" and self.model_id.model not in COLLECTION_WHATSAPP_MODELS:
             warnings.append(
-                _("Collections WhatsApp messages can only be sent from customers, invoices, cases, promises and disputes.")
+                _("Collections WhatsApp messages go out from customers, invoices, cases, promises and disputes only.")
             )
         return warnings
 
@@ -162,8 +162,9 @@ class IrActionsServer(models.Model):
                     move.commercial_partner_id,
                     move.company_id,
                     move.line_ids.filtered(
-                        lambda line: line.display_type == "payment_term"
-                        and line.account_id.account_type == "asset_receivable"
+                        lambda line: (
+                            line.display_type == "payment_term" and line.account_id.account_type == "asset_receivable"
+                        )
                     ),
                 )
                 for move in records
@@ -192,7 +193,11 @@ class IrActionsServer(models.Model):
         failed = communications.filtered(lambda c: c.state == "failed")
         lines = [_("%(count)s WhatsApp message(s) queued.", count=len(communications - failed))]
         lines += [
-            _("%(customer)s: %(reason)s", customer=communication.partner_id.display_name, reason=communication.failure_reason)
+            _(
+                "%(customer)s: %(reason)s",
+                customer=communication.partner_id.display_name,
+                reason=communication.failure_reason,
+            )
             for communication in failed
         ]
         return {

@@ -73,7 +73,7 @@ class WhatsappAutomationCommon(WhatsappCommon):
             "default_base_automation_id": rule.id,
             "default_model_id": rule.model_id.id,
         }
-        with Form(self.env["ir.actions.server"].with_user(self.admin_manager).with_context(context)) as action:
+        with Form(self.env["ir.actions.server"].with_user(self.admin_manager).with_context(**context)) as action:
             action.state = "collection_whatsapp"
             action.collection_whatsapp_template_id = template
         return rule
@@ -108,7 +108,7 @@ class WhatsappAutomationCommon(WhatsappCommon):
 
 @tagged("post_install", "-at_install")
 class TestWhatsappAutomation(WhatsappAutomationCommon):
-    """"Send WhatsApp (collections)" in Odoo's automation rules and contextual actions: an approved
+    """The "Send WhatsApp (collections)" action in Odoo's automation rules and contextual actions: an approved
     template filled from the record, sent to the customer's collections contact through the queue,
     logged as a communication, opt-outs honoured, and sent once per event."""
 
@@ -219,7 +219,7 @@ class TestWhatsappAutomation(WhatsappAutomationCommon):
             "default_base_automation_id": rule.id,
             "default_model_id": rule.model_id.id,
         }
-        with Form(self.env["ir.actions.server"].with_user(self.admin_manager).with_context(context)) as action:
+        with Form(self.env["ir.actions.server"].with_user(self.admin_manager).with_context(**context)) as action:
             action.state = "next_activity"
             action.activity_type_id = self.env.ref("mail.mail_activity_data_todo")
             action.activity_summary = "Opted out of WhatsApp"
@@ -237,7 +237,11 @@ class TestWhatsappAutomation(WhatsappAutomationCommon):
         self.Communication._whatsapp_process_inbound(self.account, [dict(message, id="wamid.STOP2")], contacts)
         self.assertTrue(self.customer.whatsapp_optout)
         tasks = self.env["mail.activity"].search(
-            [("res_model", "=", "res.partner"), ("res_id", "=", self.customer.id), ("summary", "=", "Opted out of WhatsApp")]
+            [
+                ("res_model", "=", "res.partner"),
+                ("res_id", "=", self.customer.id),
+                ("summary", "=", "Opted out of WhatsApp"),
+            ]
         )
         self.assertEqual(len(tasks), 1, "opting out twice is one event")
 
@@ -273,7 +277,9 @@ class TestWhatsappAutomation(WhatsappAutomationCommon):
         self._send_queue()
         [texts] = self._sent_texts()
         self.assertIn("1,500.00", texts[1])
-        self.assertEqual(texts[3], ", ".join(self._instalments(first | second).sorted("date_maturity").move_id.mapped("name")))
+        self.assertEqual(
+            texts[3], ", ".join(self._instalments(first | second).sorted("date_maturity").move_id.mapped("name"))
+        )
 
     def test_record_of_another_company_uses_that_company_template(self):
         other_company = self.env["res.company"].create({"name": "Other Co", "country_id": self.env.ref("base.mx").id})
