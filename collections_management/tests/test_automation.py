@@ -222,6 +222,73 @@ class TestAutomationRules(AutomationCommon):
         self._run()
         self.assertEqual(len(invoice.message_ids.filtered(lambda m: "Second level reached" in str(m.body))), 1)
 
+    def test_dispute_opened_and_resolved_by_a_credit_note(self):
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        opened = self._rule("Dispute opened", "collection.dispute", trigger="on_create")
+        self._action(
+            opened,
+            "Tell the manager",
+            state="next_activity",
+            activity_type_id=todo,
+            activity_summary="New dispute",
+            activity_user_type="specific",
+            activity_user_id=self.manager,
+        )
+        accepted = self.env["ir.model.fields.selection"].search(
+            [("field_id.model", "=", "collection.dispute"), ("field_id.name", "=", "state"), ("value", "=", "accepted")]
+        )
+        resolved = self._rule(
+            "Dispute resolved", "collection.dispute", trigger="on_state_set", trg_selection_field_id=accepted
+        )
+        self._action(
+            resolved,
+            "Tell the owner",
+            state="next_activity",
+            # Resolving a dispute clears its to-dos (the investigation is over): a call survives.
+            activity_type_id=self.env.ref("mail.mail_activity_data_call"),
+            activity_summary="Dispute resolved for the customer",
+            activity_user_type="generic",
+            activity_user_field_name="user_id",
+        )
+        invoice = self._invoice(self.customer, 700.0, days_late=10)
+        self._run()
+        dispute = (
+            self.env["collection.dispute"]
+            .with_user(self.collector_1)
+            .create({"partner_id": self.customer.id, "move_ids": [Command.set(invoice.ids)]})
+        )
+        self.assertEqual(self._activities(dispute).mapped("summary"), ["New dispute"])
+        self._credit_note(invoice)
+        self.assertEqual(dispute.state, "accepted")
+        resolved_tasks = self._activities(dispute).filtered(lambda a: a.summary == "Dispute resolved for the customer")
+        self.assertRecordValues(resolved_tasks, [{"user_id": self.collector_1.id}])
+
+    def test_case_level_reached_by_the_engine(self):
+        rule = self._rule(
+            "Final notice reached",
+            "collection.case",
+            filter_domain=repr([("level_id", "=", self.level_final.id)]),
+        )
+        self.assertEqual(rule.trigger_field_ids.mapped("name"), ["level_id"])
+        self._action(
+            rule,
+            "Tell the manager",
+            state="next_activity",
+            activity_type_id=self.env.ref("mail.mail_activity_data_todo"),
+            activity_summary="Final notice sent",
+            activity_user_type="specific",
+            activity_user_id=self.manager,
+        )
+        self._invoice(self.customer, 1000.0, days_late=32)
+        self._run(date=self.today - timedelta(days=25))
+        case = self._case()
+        self.assertEqual(case.level_id, self.level_first)
+        self.assertFalse(self._activities(case).filtered(lambda a: a.summary == "Final notice sent"))
+        self._run()
+        self._run()
+        self.assertEqual(case.level_id, self.level_final)
+        self.assertEqual(len(self._activities(case).filtered(lambda a: a.summary == "Final notice sent")), 1)
+
 
 @tagged("post_install", "-at_install")
 class TestShippedRules(AutomationCommon):
