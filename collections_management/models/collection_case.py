@@ -304,7 +304,7 @@ class CollectionCase(models.Model):
         for partial in partials.sorted("id"):
             line, counterpart = partial.debit_move_id, partial.credit_move_id
             key = (line.partner_id.commercial_partner_id.id, line.company_id.id)
-            date, move, amount = payments.get(key, (None, None, 0.0))
+            __, move, amount = payments.get(key, (None, None, 0.0))
             if move != counterpart.move_id:
                 amount = 0.0
             payments[key] = (counterpart.date, counterpart.move_id, amount + partial.amount)
