@@ -9,7 +9,7 @@
     "license": "LGPL-3",
     "development_status": "Beta",
     "maintainers": ["collections-for-odoo"],
-    "depends": ["account", "mail", "sms", "phone_validation"],
+    "depends": ["account", "mail", "sms", "phone_validation", "base_automation"],
     "external_dependencies": {"python": ["phonenumbers", "xlsxwriter"]},
     "data": [
         "security/collections_management_security.xml",
@@ -21,6 +21,8 @@
         "report/collection_letter_report.xml",
         "data/mail_template_data.xml",
         "data/sms_template_data.xml",
+        "data/mail_template_automation_data.xml",
+        "data/base_automation_data.xml",
         "data/collection_policy_data.xml",
         "views/collection_policy_views.xml",
         "views/collection_level_views.xml",

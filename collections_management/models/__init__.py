@@ -2,6 +2,7 @@ from . import (
     account_move,
     account_move_line,
     account_partial_reconcile,
+    base_automation,
     collection_case,
     collection_case_stage,
     collection_communication,

@@ -10,4 +10,19 @@ class AccountPartialReconcile(models.Model):
         credit_notes = partials.filtered(lambda partial: partial.credit_move_id.move_id.move_type == "out_refund")
         if credit_notes:
             self.env["collection.dispute"]._close_from_credit_notes(credit_notes.debit_move_id)
+        payments = (partials - credit_notes).filtered(lambda partial: partial._collection_is_customer_payment())
+        if payments:
+            self.env["collection.case"]._collection_record_payments(payments)
         return partials
+
+    def _collection_is_customer_payment(self):
+        """A payment (or bank statement line) applied to a customer's receivable instalment."""
+        self.ensure_one()
+        line, counterpart = self.debit_move_id, self.credit_move_id
+        return (
+            line.display_type == "payment_term"
+            and line.account_id.account_type == "asset_receivable"
+            and line.move_id.is_sale_document(include_receipts=True)
+            and counterpart.move_id.move_type == "entry"
+            and not counterpart.move_id.exchange_diff_partial_ids
+        )

@@ -19,6 +19,14 @@ PRIORITY_THRESHOLDS = [(70.0, "3"), (45.0, "2"), (20.0, "1")]
 HISTORY_DAYS = 365
 
 
+CLOSE_REASONS = [
+    ("paid", "Paid"),
+    ("credited", "Credit note"),
+    ("settled", "Nothing left overdue"),
+    ("manual", "Closed by hand"),
+]
+
+
 class CollectionCase(models.Model):
     _name = "collection.case"
     _description = "Collection Case"
@@ -57,6 +65,32 @@ class CollectionCase(models.Model):
     level_stage = fields.Selection(related="level_id.stage", string="Level Stage")
     is_closed = fields.Boolean(related="stage_id.is_closed", store=True)
     date_closed = fields.Date(string="Closed On", compute="_compute_date_closed", store=True, copy=False)
+    close_reason = fields.Selection(
+        CLOSE_REASONS,
+        string="Closed Because",
+        compute="_compute_close_reason",
+        store=True,
+        copy=False,
+        help="Why the case closed: the customer paid, a credit note settled what was overdue, nothing was "
+        "left overdue for another reason, or someone closed it by hand. Automation rules can watch it.",
+    )
+    last_payment_date = fields.Date(
+        string="Last Payment", readonly=True, copy=False, help="Date of the last payment applied to an instalment."
+    )
+    last_payment_amount = fields.Monetary(
+        readonly=True,
+        copy=False,
+        currency_field="currency_id",
+        help="What the last payment settled on the customer's instalments, in company currency.",
+    )
+    last_payment_move_id = fields.Many2one(
+        "account.move",
+        string="Last Payment Entry",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
+        help="Journal entry of the last payment applied to an instalment; automation rules can watch it.",
+    )
     color = fields.Integer()
 
     # Amounts: always read from the receivable instalments and their reconciliation.
@@ -202,6 +236,116 @@ class CollectionCase(models.Model):
                 case.date_closed = False
             elif not case.date_closed:
                 case.date_closed = today
+
+    @api.depends("stage_id", "amount_overdue")
+    def _compute_close_reason(self):
+        # A stage being computed right now (this compute runs inside it when an automation rule
+        # reads the reason) is still the old one; it follows the overdue amount: closed when
+        # nothing is overdue any more.
+        stage_pending = self.env.protected(self._fields["stage_id"])
+
+        def nothing_overdue(case):
+            return case.currency_id.is_zero(case.amount_overdue) or case.amount_overdue < 0
+
+        def closed(case):
+            return nothing_overdue(case) if case in stage_pending else case.stage_id.is_closed
+
+        closing = self.filtered(lambda case: case.id and closed(case) and not case.close_reason)
+        settled_by = closing._read_last_settlement()
+        for case in self:
+            if not closed(case):
+                case.close_reason = False
+            elif case in closing:
+                if not nothing_overdue(case):
+                    case.close_reason = "manual"
+                else:
+                    case.close_reason = settled_by.get((case.partner_id.id, case.company_id.id), "settled")
+            else:
+                case.close_reason = case.close_reason
+
+    def _read_last_settlement(self):
+        """{(partner, company): "paid" or "credited"}: what the last reconciliation of each
+        customer's receivable instalments was, a payment or a credit note. One query."""
+        if not self:
+            return {}
+        self.env["account.move.line"].flush_model(["partner_id", "company_id", "display_type", "move_id"])
+        self.env["account.move"].flush_model(["move_type"])
+        self.env["account.partial.reconcile"].flush_model(["debit_move_id", "credit_move_id"])
+        self.env.cr.execute(
+            SQL(
+                """
+            SELECT DISTINCT ON (aml.partner_id, aml.company_id)
+                   aml.partner_id, aml.company_id, counterpart_move.move_type
+              FROM account_partial_reconcile partial
+              JOIN account_move_line aml ON aml.id = partial.debit_move_id
+              JOIN account_move_line counterpart ON counterpart.id = partial.credit_move_id
+              JOIN account_move counterpart_move ON counterpart_move.id = counterpart.move_id
+             WHERE aml.partner_id IN %(partners)s
+               AND aml.company_id IN %(companies)s
+               AND aml.display_type = 'payment_term'
+             ORDER BY aml.partner_id, aml.company_id, partial.id DESC
+            """,
+                partners=tuple(self.partner_id.ids),
+                companies=tuple(self.company_id.ids),
+            )
+        )
+        return {
+            (partner_id, company_id): "credited" if move_type == "out_refund" else "paid"
+            for partner_id, company_id, move_type in self.env.cr.fetchall()
+        }
+
+    @api.model
+    def _collection_record_payments(self, partials):
+        """Note on the cases of the customers the last payment among ``partials`` (reconciliations
+        of receivable instalments with a payment, not a credit note): its date, entry and what it
+        settled. One UPDATE for all the cases; automation rules watching these fields run as after
+        an ORM write."""
+        payments = {}
+        for partial in partials.sorted("id"):
+            line, counterpart = partial.debit_move_id, partial.credit_move_id
+            key = (line.partner_id.commercial_partner_id.id, line.company_id.id)
+            __, move, amount = payments.get(key, (None, None, 0.0))
+            if move != counterpart.move_id:
+                amount = 0.0
+            payments[key] = (counterpart.date, counterpart.move_id, amount + partial.amount)
+        if not payments:
+            return self.browse()
+        cases = (
+            self.sudo()
+            .search(
+                [
+                    ("partner_id", "in", [key[0] for key in payments]),
+                    ("company_id", "in", [key[1] for key in payments]),
+                ]
+            )
+            .filtered(lambda case: (case.partner_id.id, case.company_id.id) in payments)
+        )
+        if not cases:
+            return cases
+        fnames = ["last_payment_date", "last_payment_move_id", "last_payment_amount"]
+
+        def write():
+            cases.flush_recordset(fnames)
+            rows = []
+            for case in cases:
+                date, move, amount = payments[case.partner_id.id, case.company_id.id]
+                rows.append(SQL("(%s, %s::date, %s::int4, %s::numeric)", case.id, date, move.id, amount))
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE collection_case
+                          SET last_payment_date = payment.date, last_payment_move_id = payment.move_id,
+                              last_payment_amount = payment.amount, write_date = %(now)s, write_uid = %(uid)s
+                         FROM (VALUES %(rows)s) AS payment(id, date, move_id, amount)
+                        WHERE collection_case.id = payment.id""",
+                    rows=SQL(", ").join(rows),
+                    now=self.env.cr.now(),
+                    uid=self.env.uid,
+                )
+            )
+            cases.invalidate_recordset([*fnames, "write_date", "write_uid"])
+
+        self.env["base.automation"]._collection_run_write_rules(cases, fnames, write)
+        return cases
 
     def _receivable_domain(self):
         return (
@@ -453,7 +597,8 @@ class CollectionCase(models.Model):
             return
         scores = {case.id: case.priority_score for case in self}
         amount_fields = self.pool.field_computed[self._fields["amount_due"]]
-        for field in [*amount_fields, self._fields["stage_id"], self._fields["is_closed"], self._fields["date_closed"]]:
+        closing_fields = [self._fields[fname] for fname in ("stage_id", "is_closed", "date_closed", "close_reason")]
+        for field in [*amount_fields, *closing_fields]:
             self.env.add_to_compute(field, self)
         self._recompute_recordset()
         changed = self.filtered(lambda case: case.priority_score != scores[case.id])

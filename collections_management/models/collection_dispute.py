@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.fields import Domain
 
 DEFAULT_DEADLINE_DAYS = 14
 
@@ -59,6 +60,12 @@ class CollectionDispute(models.Model):
         help="Day by which the dispute should be resolved; its owner is alerted after it.",
     )
     is_late = fields.Boolean(compute="_compute_is_late", search="_search_is_late", string="Past Deadline")
+    deadline_passed = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="Set by the daily deadline check when the open dispute passed its deadline, cleared when it "
+        "is resolved or its deadline moves later. Automation rules can watch it.",
+    )
     state = fields.Selection(
         [("open", "Open"), ("accepted", "Resolved for the Customer"), ("rejected", "Rejected")],
         default="open",
@@ -106,8 +113,8 @@ class CollectionDispute(models.Model):
     def _search_is_late(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             return NotImplemented
-        domain = [("state", "=", "open"), ("deadline", "<", fields.Date.context_today(self))]
-        return domain if (operator == "=") == value else ["!", *domain]
+        domain = Domain("state", "=", "open") & Domain("deadline", "<", fields.Date.context_today(self))
+        return domain if (operator == "=") == value else ~domain
 
     @api.depends("line_ids.amount_residual", "line_ids.matched_credit_ids")
     def _compute_amounts(self):
@@ -233,8 +240,11 @@ class CollectionDispute(models.Model):
 
     @api.model
     def _cron_deadline_alerts(self):
-        """Alert the owner of every open dispute past its deadline, once per open alert."""
+        """Alert the owner of every open dispute past its deadline, once per open alert; mark the
+        disputes that passed their deadline (and unmark the ones resolved or given more time)."""
         late = self.sudo().search([("is_late", "=", True)])
+        self.sudo().search([("deadline_passed", "=", True), ("is_late", "=", False)]).write({"deadline_passed": False})
+        late.filtered(lambda dispute: not dispute.deadline_passed).write({"deadline_passed": True})
         if not late:
             return
         alert_type = self.env.ref("collections_management.mail_activity_type_dispute_deadline")

@@ -1,5 +1,6 @@
 from . import (
     test_aging_report,
+    test_automation,
     test_case_call_log,
     test_case_lifecycle,
     test_dispute,

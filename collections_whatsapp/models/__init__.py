@@ -1,9 +1,11 @@
 from . import (
+    base_automation,
     collection_case,
     collection_communication,
     collection_level,
     collection_whatsapp_account,
     collection_whatsapp_template,
     collection_whatsapp_template_variable,
+    ir_actions_server,
     res_partner,
 )

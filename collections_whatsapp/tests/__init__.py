@@ -1,4 +1,5 @@
 from . import (
+    test_whatsapp_automation,
     test_whatsapp_mass_send,
     test_whatsapp_phone,
     test_whatsapp_send,
