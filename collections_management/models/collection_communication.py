@@ -46,6 +46,12 @@ class CollectionCommunication(models.Model):
     _description = "Collection Communication"
     _order = "date desc, id desc"
     _rec_name = "subject"
+    _inherit = ["collection.scope.mixin"]
+    # The business log: only model methods say whom and what a contact was about.
+    _collection_system_fields = ("partner_id", "company_id", "recipient_id", "line_ids")
+
+    def _collection_lines(self):
+        return self.line_ids
 
     subject = fields.Char()
     date = fields.Datetime(default=fields.Datetime.now, required=True, index=True)
