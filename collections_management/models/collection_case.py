@@ -8,6 +8,9 @@ from odoo import _, api, fields, models, modules
 from odoo.fields import Domain
 from odoo.tools import SQL, format_amount, split_every
 
+from .collection_communication import CONTACT_STATES
+from .collection_promise import SETTLED_STATES
+
 # Points of the priority score (out of 100).
 SCORE_AMOUNT_MAX = 40.0
 SCORE_DAYS_MAX = 30.0
@@ -99,6 +102,9 @@ class CollectionCase(models.Model):
     open_line_ids = fields.Many2many(
         "account.move.line", compute="_compute_overdue_line_ids", string="Open Instalments"
     )
+    upcoming_line_ids = fields.Many2many(
+        "account.move.line", compute="_compute_overdue_line_ids", string="Instalments Not Yet Due"
+    )
     overdue_summary = fields.Html(compute="_compute_overdue_line_ids", string="Overdue by Currency", sanitize=False)
 
     # Priority score, explained on the form.
@@ -142,6 +148,9 @@ class CollectionCase(models.Model):
         string="Last Promise",
     )
     promise_count = fields.Integer(compute="_compute_promise_info")
+    has_settled_promise = fields.Boolean(
+        compute="_compute_promise_info", help="The customer has kept, partly kept or broken a promise."
+    )
     dispute_ids = fields.One2many("collection.dispute", "case_id", string="Disputes")
     open_dispute_count = fields.Integer(compute="_compute_dispute_info", string="Open Disputes")
     dispute_count = fields.Integer(compute="_compute_dispute_info")
@@ -424,6 +433,7 @@ class CollectionCase(models.Model):
             overdue_lines = open_lines.filtered(lambda line: line.date_maturity and line.date_maturity < today)
             case.open_line_ids = open_lines
             case.overdue_line_ids = overdue_lines
+            case.upcoming_line_ids = open_lines - overdue_lines
             case.overdue_summary = case._format_overdue_summary(overdue_lines, today)
 
     def _format_overdue_summary(self, lines, today):
@@ -447,7 +457,7 @@ class CollectionCase(models.Model):
         )
         return Markup("<table class='table table-sm mb-0'><tbody>%s</tbody></table>") % rows
 
-    @api.depends("promise_ids.state")
+    @api.depends("promise_ids.state", "partner_id.collection_promise_ids.state")
     def _compute_promise_info(self):
         for case in self:
             promises = case.promise_ids.filtered(lambda p: p.state != "cancelled").sorted(
@@ -457,6 +467,7 @@ class CollectionCase(models.Model):
             case.promise_id = open_promises[:1]
             case.promise_state = promises[:1].state or False
             case.promise_count = len(case.promise_ids)
+            case.has_settled_promise = any(p.state in SETTLED_STATES for p in case.partner_id.collection_promise_ids)
 
     @api.depends("dispute_ids.state")
     def _compute_dispute_info(self):
@@ -485,7 +496,8 @@ class CollectionCase(models.Model):
             case_communications = by_key.get((case.partner_id.id, case.company_id.id), Communication)
             case.communication_ids = case_communications
             case.communication_count = len(case_communications)
-            done = case_communications.filtered(lambda c: c.state not in ("failed", "cancelled", "queued"))
+            # A contact is what counts for the policy's contact limits (queued included).
+            done = case_communications.filtered(lambda c: c.state in CONTACT_STATES)
             case.last_contact_date = max(done.mapped("date")) if done else False
 
     # ------------------------------------------------------------------
@@ -740,7 +752,7 @@ class CollectionCase(models.Model):
         self.ensure_one()
         return self._action_related(
             "account.action_move_out_invoice_type",
-            [("id", "in", self.open_line_ids.move_id.ids)],
+            [("id", "in", self.overdue_line_ids.move_id.ids)],
             {"create": False},
         )
 

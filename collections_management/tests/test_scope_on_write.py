@@ -49,7 +49,7 @@ class TestPromiseToPayAsCollector(ScopeCommon):
         """Issue 11, item 2: the promise form read the policy (grace days) as the collector."""
         case = self.case_mine.with_user(self.collector_1)
         action = case.action_new_promise()
-        promise_form = Form(self.env[action["res_model"]].with_user(self.collector_1).with_context(action["context"]))
+        promise_form = Form(self.env[action["res_model"]].with_user(self.collector_1).with_context(**action["context"]))
         promise_form.date = self.today.replace(day=28) if self.today.day < 28 else self.today
         promise = promise_form.save()
         self.assertRecordValues(
