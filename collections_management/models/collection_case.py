@@ -673,6 +673,7 @@ class CollectionCase(models.Model):
 
     def action_log_contact(self):
         self.ensure_one()
+        self.check_access("write")
         return {
             "type": "ir.actions.act_window",
             "name": _("Log a Contact"),

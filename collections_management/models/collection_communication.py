@@ -433,7 +433,11 @@ class CollectionCommunication(models.Model):
         report = letters[0].level_id.letter_report_id or self.env.ref(
             "collections_management.action_report_collection_letter"
         )
-        letters.filtered(lambda c: c.state == "queued").write({"state": "done"})
+        # Printing is what makes a queued letter done: collectors only read communications, so
+        # the state is written by Collections once the letters are known readable.
+        letters.check_access("read")
+        letters_sudo = letters.sudo()
+        letters_sudo.filtered(lambda c: c.state == "queued").write({"state": "done"})
         return report.report_action(letters)
 
     # Call task ------------------------------------------------------------

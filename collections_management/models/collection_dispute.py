@@ -117,11 +117,13 @@ class CollectionDispute(models.Model):
 
     @api.depends("line_ids.amount_residual", "line_ids.matched_credit_ids")
     def _compute_amounts(self):
-        for dispute in self:
-            dispute.amount_disputed = sum(dispute.line_ids.mapped("amount_residual"))
-            dispute.credit_note_ids = dispute.line_ids.matched_credit_ids.credit_move_id.move_id.filtered(
+        # Reconciliations are accounting records collectors do not read; the credit notes found
+        # through them are invoices of the dispute's customer, which they do.
+        for dispute, dispute_sudo in zip(self, self.sudo(), strict=True):
+            dispute.amount_disputed = sum(dispute_sudo.line_ids.mapped("amount_residual"))
+            dispute.credit_note_ids = dispute_sudo.line_ids.matched_credit_ids.credit_move_id.move_id.filtered(
                 lambda move: move.move_type == "out_refund"
-            )
+            ).ids
 
     @api.model_create_multi
     def create(self, vals_list):

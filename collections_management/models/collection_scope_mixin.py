@@ -1,4 +1,4 @@
-from odoo import _, api, models
+from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 
 MANAGER_GROUP = "collections_management.collections_management_group_manager"
@@ -24,9 +24,17 @@ class CollectionScopeMixin(models.AbstractModel):
     _name = "collection.scope.mixin"
     _description = "Collections: whose a record is, checked on write"
 
+    collection_user_is_manager = fields.Boolean(
+        compute="_compute_collection_user_is_manager",
+        help="Technical: the current user may change the fields only managers change.",
+    )
+
     _collection_system_fields = ()
     _collection_manager_fields = ()
     _collection_scope_fields = ()
+
+    def _compute_collection_user_is_manager(self):
+        self.collection_user_is_manager = self.env.su or self.env.user.has_group(MANAGER_GROUP)
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -62,6 +62,13 @@ class ResPartner(models.Model):
         help="Share of this customer's settled promises to pay that were kept in full.",
     )
     collection_dispute_ids = fields.One2many("collection.dispute", "partner_id", string="Disputes")
+    collection_user_is_manager = fields.Boolean(
+        compute="_compute_collection_user_is_manager",
+        help="Technical: the current user may change the collector, policy and exclusion of customers.",
+    )
+
+    def _compute_collection_user_is_manager(self):
+        self.collection_user_is_manager = self.env.su or self.env.user.has_group(MANAGER_GROUP)
 
     def _get_collection_recipients(self):
         """Map each commercial partner in ``self`` to the contact reminders go to: a contact marked
