@@ -109,7 +109,8 @@ class ResPartner(models.Model):
         a collections manager's decision; the contact facts (opt-outs, wrong phone, collections
         contact) are recorded by the collectors of the customer's cases. Anyone allowed to edit
         contacts could otherwise take another team's customer or stop its reminders."""
-        if self.env.su or not self:
+        collection_fields = set(vals).intersection(COLLECTION_MANAGER_FIELDS + COLLECTION_COLLECTOR_FIELDS)
+        if self.env.su or not self or not collection_fields:
             return
         if self.env.user.has_group(MANAGER_GROUP):
             return

@@ -218,7 +218,8 @@ class AcceptanceCommon(CaseworkCommon):
                 savepoint.close(rollback=True)
         for name, outcome in outcomes.items():
             expected = "refused" if name in refused else "ok"
-            self.assertEqual(outcome.split(":")[0], expected, f"{record._name}.{name} as {record.env.user.name}: {outcome}")
+            label = f"{record._name}.{name} as {record.env.user.name}: {outcome}"
+            self.assertEqual(outcome.split(":")[0], expected, label)
         return outcomes
 
 
@@ -245,11 +246,12 @@ class TestMenusByRole(AcceptanceCommon):
 
     def test_new_menus_are_covered(self):
         """The test walks the menu tree: a menu added under the app is loaded too."""
+        promises = self.env.ref("collections_management.collection_promise_action")
         extra = self.env["ir.ui.menu"].create(
             {
                 "name": "Broken Promises",
                 "parent_id": self.env.ref("collections_management.collection_case_menu").id,
-                "action": f"ir.actions.act_window,{self.env.ref('collections_management.collection_promise_action').id}",
+                "action": f"ir.actions.act_window,{promises.id}",
             }
         )
         self.assertIn(extra, self._app_actions(self.collector_1))
