@@ -8,6 +8,9 @@ from odoo import _, api, fields, models, modules
 from odoo.fields import Domain
 from odoo.tools import SQL, format_amount, split_every
 
+from .collection_communication import CONTACT_STATES
+from .collection_promise import SETTLED_STATES
+
 # Points of the priority score (out of 100).
 SCORE_AMOUNT_MAX = 40.0
 SCORE_DAYS_MAX = 30.0
@@ -30,8 +33,10 @@ CLOSE_REASONS = [
 class CollectionCase(models.Model):
     _name = "collection.case"
     _description = "Collection Case"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "collection.scope.mixin"]
     _order = "is_closed, priority_score desc, id desc"
+    # Whose case it is: only managers reassign or re-point a case (checked on write).
+    _collection_manager_fields = ("partner_id", "company_id", "user_id", "team_id")
 
     name = fields.Char(related="partner_id.display_name", store=True, string="Customer Name")
     partner_id = fields.Many2one(
@@ -131,6 +136,9 @@ class CollectionCase(models.Model):
     open_line_ids = fields.Many2many(
         "account.move.line", compute="_compute_overdue_line_ids", string="Open Instalments"
     )
+    upcoming_line_ids = fields.Many2many(
+        "account.move.line", compute="_compute_overdue_line_ids", string="Instalments Not Yet Due"
+    )
     overdue_summary = fields.Html(compute="_compute_overdue_line_ids", string="Overdue by Currency", sanitize=False)
 
     # Priority score, explained on the form.
@@ -174,6 +182,9 @@ class CollectionCase(models.Model):
         string="Last Promise",
     )
     promise_count = fields.Integer(compute="_compute_promise_info")
+    has_settled_promise = fields.Boolean(
+        compute="_compute_promise_info", help="The customer has kept, partly kept or broken a promise."
+    )
     dispute_ids = fields.One2many("collection.dispute", "case_id", string="Disputes")
     open_dispute_count = fields.Integer(compute="_compute_dispute_info", string="Open Disputes")
     dispute_count = fields.Integer(compute="_compute_dispute_info")
@@ -199,33 +210,76 @@ class CollectionCase(models.Model):
     def _read_group_stage_ids(self, stages, domain):
         return stages.search([])
 
-    def _get_new_stage(self):
-        return self.env["collection.case.stage"].search(
-            [("is_closed", "=", False), ("company_id", "in", [False, *self.company_id.ids])], limit=1
-        )
+    # ------------------------------------------------------------------
+    # Stages by role: the one place that moves a case
+    # ------------------------------------------------------------------
 
-    def _get_closed_stage(self):
-        return self.env["collection.case.stage"].search(
-            [("is_closed", "=", True), ("company_id", "in", [False, *self.company_id.ids])], limit=1
-        )
+    def _collection_stages(self, role):
+        """{company: stage of ``role``} for the companies of these cases: the company's own
+        stage of that role, else a shared one. A database whose shipped stages have no role yet
+        still finds its first open stage as "new" and its first closing stage as "closed"."""
+        Stage = self.env["collection.case.stage"].sudo()
+        company_ids = [False, *self.company_id.ids]
+        stages = Stage.search([("role", "=", role), ("company_id", "in", company_ids)])
+        if not stages and role in ("new", "closed"):
+            stages = Stage.search([("is_closed", "=", role == "closed"), ("company_id", "in", company_ids)])
+        shared = stages.filtered(lambda stage: not stage.company_id)[:1]
+        return {
+            company: stages.filtered(lambda stage, company=company: stage.company_id == company)[:1] or shared
+            for company in self.company_id
+        }
 
-    def _stage(self, xmlid):
-        return (
-            self.env.ref(f"collections_management.{xmlid}", raise_if_not_found=False)
-            or self.env["collection.case.stage"]
-        )
+    def _collection_move_to(self, role, only_from=None):
+        """Move these cases to their company's stage of ``role`` (see ``_collection_stages``).
+
+        Closed cases stay closed unless ``role`` is "closed"; with ``only_from`` (roles), only
+        cases now in a stage of one of those roles move. Moving to "promise" or "dispute" cancels
+        the case's open call task: there is nobody to chase until the promise or dispute ends.
+        Returns the cases moved."""
+        moved = self.browse()
+        for company, stage in self._collection_stages(role).items():
+            if not stage:
+                continue
+            cases = self.filtered(
+                lambda case, company=company, stage=stage: (
+                    case.company_id == company
+                    and case.stage_id != stage
+                    and (role == "closed" or not case.is_closed)
+                    and (only_from is None or case.stage_id.role in only_from)
+                )
+            )
+            if cases:
+                cases.write({"stage_id": stage.id})
+                moved |= cases
+        if role in ("promise", "dispute"):
+            self._collection_cancel_call_tasks()
+        return moved
+
+    def _collection_cancel_call_tasks(self):
+        """Cancel the open call tasks of these cases."""
+        call_type = self.env.ref("mail.mail_activity_data_call", raise_if_not_found=False)
+        if call_type and self:
+            self.env["mail.activity"].sudo().search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "in", self.ids),
+                    ("activity_type_id", "=", call_type.id),
+                ]
+            ).unlink()
 
     @api.depends("amount_overdue")
     def _compute_stage_id(self):
         """A case closes by itself when nothing is overdue any more and reopens when something
         falls overdue again; in between, collectors (and the engine) move it freely."""
-        new_stage = self._get_new_stage()
-        closed_stage = self._get_closed_stage()
+        new_stages = self._collection_stages("new")
+        closed_stages = self._collection_stages("closed")
         for case in self:
+            new_stage = new_stages.get(case.company_id)
+            closed_stage = closed_stages.get(case.company_id)
             nothing_overdue = case.currency_id.is_zero(case.amount_overdue) or case.amount_overdue < 0
             if nothing_overdue and closed_stage and not case.stage_id.is_closed:
                 case.stage_id = closed_stage
-            elif not nothing_overdue and (not case.stage_id or case.stage_id.is_closed):
+            elif not nothing_overdue and (not case.stage_id or case.stage_id.is_closed) and new_stage:
                 case.stage_id = new_stage
 
     @api.depends("is_closed")
@@ -523,6 +577,7 @@ class CollectionCase(models.Model):
             overdue_lines = open_lines.filtered(lambda line: line.date_maturity and line.date_maturity < today)
             case.open_line_ids = open_lines
             case.overdue_line_ids = overdue_lines
+            case.upcoming_line_ids = open_lines - overdue_lines
             case.overdue_summary = case._format_overdue_summary(overdue_lines, today)
 
     def _format_overdue_summary(self, lines, today):
@@ -546,7 +601,7 @@ class CollectionCase(models.Model):
         )
         return Markup("<table class='table table-sm mb-0'><tbody>%s</tbody></table>") % rows
 
-    @api.depends("promise_ids.state")
+    @api.depends("promise_ids.state", "partner_id.collection_promise_ids.state")
     def _compute_promise_info(self):
         for case in self:
             promises = case.promise_ids.filtered(lambda p: p.state != "cancelled").sorted(
@@ -556,6 +611,7 @@ class CollectionCase(models.Model):
             case.promise_id = open_promises[:1]
             case.promise_state = promises[:1].state or False
             case.promise_count = len(case.promise_ids)
+            case.has_settled_promise = any(p.state in SETTLED_STATES for p in case.partner_id.collection_promise_ids)
 
     @api.depends("dispute_ids.state")
     def _compute_dispute_info(self):
@@ -584,7 +640,8 @@ class CollectionCase(models.Model):
             case_communications = by_key.get((case.partner_id.id, case.company_id.id), Communication)
             case.communication_ids = case_communications
             case.communication_count = len(case_communications)
-            done = case_communications.filtered(lambda c: c.state not in ("failed", "cancelled", "queued"))
+            # A contact is what counts for the policy's contact limits (queued included).
+            done = case_communications.filtered(lambda c: c.state in CONTACT_STATES)
             case.last_contact_date = max(done.mapped("date")) if done else False
 
     # ------------------------------------------------------------------
@@ -761,6 +818,7 @@ class CollectionCase(models.Model):
 
     def action_log_contact(self):
         self.ensure_one()
+        self.check_access("write")
         return {
             "type": "ir.actions.act_window",
             "name": _("Log a Contact"),
@@ -840,7 +898,7 @@ class CollectionCase(models.Model):
         self.ensure_one()
         return self._action_related(
             "account.action_move_out_invoice_type",
-            [("id", "in", self.open_line_ids.move_id.ids)],
+            [("id", "in", self.overdue_line_ids.move_id.ids)],
             {"create": False},
         )
 

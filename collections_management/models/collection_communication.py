@@ -46,6 +46,12 @@ class CollectionCommunication(models.Model):
     _description = "Collection Communication"
     _order = "date desc, id desc"
     _rec_name = "subject"
+    _inherit = ["collection.scope.mixin"]
+    # The business log: only model methods say whom and what a contact was about.
+    _collection_system_fields = ("partner_id", "company_id", "recipient_id", "line_ids")
+
+    def _collection_lines(self):
+        return self.line_ids
 
     subject = fields.Char()
     date = fields.Datetime(default=fields.Datetime.now, required=True, index=True)
@@ -427,7 +433,11 @@ class CollectionCommunication(models.Model):
         report = letters[0].level_id.letter_report_id or self.env.ref(
             "collections_management.action_report_collection_letter"
         )
-        letters.filtered(lambda c: c.state == "queued").write({"state": "done"})
+        # Printing is what makes a queued letter done: collectors only read communications, so
+        # the state is written by Collections once the letters are known readable.
+        letters.check_access("read")
+        letters_sudo = letters.sudo()
+        letters_sudo.filtered(lambda c: c.state == "queued").write({"state": "done"})
         return report.report_action(letters)
 
     # Call task ------------------------------------------------------------

@@ -10,8 +10,11 @@ DEFAULT_DEADLINE_DAYS = 14
 class CollectionDispute(models.Model):
     _name = "collection.dispute"
     _description = "Dispute"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "collection.scope.mixin"]
     _order = "state, deadline, id desc"
+    # Whose dispute it is, and which instalments it pauses (checked on write).
+    _collection_manager_fields = ("partner_id", "company_id")
+    _collection_scope_fields = ("case_id", "move_ids", "line_ids", "user_id")
 
     name = fields.Char(required=True, default="/", copy=False, readonly=True)
     partner_id = fields.Many2one(
@@ -89,6 +92,9 @@ class CollectionDispute(models.Model):
         help="What remains to pay on the disputed instalments, in company currency.",
     )
 
+    def _collection_lines(self):
+        return self.line_ids | self.move_ids.line_ids.filtered(lambda line: line.display_type == "payment_term")
+
     @api.depends("move_ids")
     def _compute_line_ids(self):
         for dispute in self:
@@ -118,11 +124,13 @@ class CollectionDispute(models.Model):
 
     @api.depends("line_ids.amount_residual", "line_ids.matched_credit_ids")
     def _compute_amounts(self):
-        for dispute in self:
-            dispute.amount_disputed = sum(dispute.line_ids.mapped("amount_residual"))
-            dispute.credit_note_ids = dispute.line_ids.matched_credit_ids.credit_move_id.move_id.filtered(
+        # Reconciliations are accounting records collectors do not read; the credit notes found
+        # through them are invoices of the dispute's customer, which they do.
+        for dispute, dispute_sudo in zip(self, self.sudo(), strict=True):
+            dispute.amount_disputed = sum(dispute_sudo.line_ids.mapped("amount_residual"))
+            dispute.credit_note_ids = dispute_sudo.line_ids.matched_credit_ids.credit_move_id.move_id.filtered(
                 lambda move: move.move_type == "out_refund"
-            )
+            ).ids
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -134,11 +142,9 @@ class CollectionDispute(models.Model):
         disputes = super().create(vals_list)
         for dispute in disputes.filtered(lambda d: not d.case_id):
             dispute.case_id = dispute.partner_id._get_collection_case(dispute.company_id, create=True).sudo()
-        stage = self.env["collection.case"]._stage("collection_case_stage_dispute")
+        disputes.case_id.sudo()._collection_move_to("dispute")
         for dispute in disputes:
             case = dispute.case_id.sudo()
-            if stage and case and not case.is_closed:
-                case.stage_id = stage
             case._post_case_message(
                 _(
                     "Dispute %(name)s opened: %(reason)s.",
@@ -198,17 +204,13 @@ class CollectionDispute(models.Model):
         disputes.write(values)
         disputes.activity_unlink(["mail.mail_activity_data_todo"])
         label = dict(self._fields["state"]._description_selection(self.env))[state]
-        Case = self.env["collection.case"]
-        dispute_stage = Case._stage("collection_case_stage_dispute")
-        contacted = Case._stage("collection_case_stage_contacted")
         for dispute in disputes:
             case = dispute.case_id.sudo()
             if not case:
                 continue
             case._post_case_message(_("Dispute %(name)s: %(outcome)s.", name=dispute.name, outcome=label))
-            still_open = case.dispute_ids.filtered(lambda d: d.state == "open")
-            if not still_open and case.stage_id == dispute_stage and contacted and not case.is_closed:
-                case.stage_id = contacted
+            if not case.dispute_ids.filtered(lambda d: d.state == "open"):
+                case._collection_move_to("contacted", only_from=("dispute",))
 
     @api.model
     def _close_from_credit_notes(self, lines):

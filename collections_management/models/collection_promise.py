@@ -22,8 +22,11 @@ SETTLED_STATES = ("kept", "partial", "broken")
 class CollectionPromise(models.Model):
     _name = "collection.promise"
     _description = "Promise to Pay"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "collection.scope.mixin"]
     _order = "date desc, id desc"
+    # Whose promise it is, and which instalments it pauses (checked on write).
+    _collection_manager_fields = ("partner_id", "company_id")
+    _collection_scope_fields = ("case_id", "line_ids")
 
     name = fields.Char(compute="_compute_name", store=True)
     partner_id = fields.Many2one(
@@ -131,9 +134,10 @@ class CollectionPromise(models.Model):
             promise.is_plan = bool(promise.plan_line_ids)
 
     def _compute_grace_days(self):
-        for promise in self:
-            policy = promise.case_id.level_id.policy_id or promise.company_id.collection_policy_id
-            promise.grace_days = policy.promise_grace_days if policy else 0
+        # The grace days are configuration: collectors who record promises do not read policies.
+        for promise, promise_sudo in zip(self, self.sudo(), strict=True):
+            policy_sudo = promise_sudo.case_id.level_id.policy_id or promise_sudo.company_id.collection_policy_id
+            promise.grace_days = policy_sudo.promise_grace_days if policy_sudo else 0
 
     @api.depends("line_ids", "date_made")
     def _compute_amount_paid(self):
@@ -148,6 +152,9 @@ class CollectionPromise(models.Model):
         for promise in self:
             if promise.date and promise.date_made and promise.date < promise.date_made:
                 raise ValidationError(_("A promise cannot be due before the day it was made."))
+
+    def _collection_lines(self):
+        return self.line_ids
 
     # ------------------------------------------------------------------
     # Creation: link the case, cover the whole overdue, move the case
@@ -203,11 +210,10 @@ class CollectionPromise(models.Model):
 
     def _on_open(self):
         """A new promise moves its case to "Promise to pay" and is noted on it."""
-        stage = self.env["collection.case"]._stage("collection_case_stage_promise")
-        for promise in self.filtered(lambda p: p.state == "open" and p.case_id):
+        opened = self.filtered(lambda p: p.state == "open" and p.case_id)
+        opened.case_id.sudo()._collection_move_to("promise")
+        for promise in opened:
             case = promise.case_id.sudo()
-            if stage and not case.is_closed:
-                case.stage_id = stage
             case._post_case_message(
                 _(
                     "Promise to pay %(amount)s by %(date)s.",
@@ -302,22 +308,15 @@ class CollectionPromise(models.Model):
         """Kept: the case goes back to work. Partly kept or broken: the case moves to "Broken
         promise", its collector gets an activity, and reminders resume (the promise no longer
         pauses its instalments)."""
-        Case = self.env["collection.case"]
         cases = self.case_id.sudo().filtered(lambda case: not case.is_closed)
         if state == "kept":
-            promise_stage = Case._stage("collection_case_stage_promise")
-            contacted = Case._stage("collection_case_stage_contacted")
-            back = cases.filtered(lambda case: case.stage_id == promise_stage and not case.promise_id)
-            if contacted and back:
-                back.stage_id = contacted
+            cases.filtered(lambda case: not case.promise_id)._collection_move_to("contacted", only_from=("promise",))
             for promise in self:
                 promise.case_id.sudo()._post_case_message(
                     _("Promise to pay %s kept.", promise.currency_id.format(promise.amount))
                 )
             return
-        broken_stage = Case._stage("collection_case_stage_broken_promise")
-        if broken_stage and cases:
-            cases.write({"stage_id": broken_stage.id})
+        cases._collection_move_to("broken_promise")
         label = dict(self._fields["state"]._description_selection(self.env))[state]
         for promise in self.filtered("case_id"):
             case = promise.case_id.sudo()

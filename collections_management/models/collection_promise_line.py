@@ -5,6 +5,12 @@ class CollectionPromiseLine(models.Model):
     _name = "collection.promise.line"
     _description = "Payment Plan Instalment"
     _order = "date, id"
+    _inherit = ["collection.scope.mixin"]
+    # A plan instalment stays on a promise its author may work on.
+    _collection_scope_fields = ("promise_id",)
+
+    def _collection_partner(self):
+        return self.promise_id.partner_id.commercial_partner_id
 
     promise_id = fields.Many2one("collection.promise", required=True, index=True, ondelete="cascade")
     company_id = fields.Many2one(related="promise_id.company_id", store=True)

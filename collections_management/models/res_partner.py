@@ -1,4 +1,18 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
+
+from .collection_scope_mixin import MANAGER_GROUP
+
+# Collection settings of a customer that only a collections manager decides.
+COLLECTION_MANAGER_FIELDS = ("collection_policy_id", "collection_user_id", "collection_excluded")
+# Collection facts a collector records on the customers of their cases.
+COLLECTION_COLLECTOR_FIELDS = (
+    "collection_contact",
+    "collection_optout_email",
+    "collection_optout_sms",
+    "collection_optout_letter",
+    "collection_phone_wrong",
+)
 
 
 class ResPartner(models.Model):
@@ -48,6 +62,13 @@ class ResPartner(models.Model):
         help="Share of this customer's settled promises to pay that were kept in full.",
     )
     collection_dispute_ids = fields.One2many("collection.dispute", "partner_id", string="Disputes")
+    collection_user_is_manager = fields.Boolean(
+        compute="_compute_collection_user_is_manager",
+        help="Technical: the current user may change the collector, policy and exclusion of customers.",
+    )
+
+    def _compute_collection_user_is_manager(self):
+        self.collection_user_is_manager = self.env.su or self.env.user.has_group(MANAGER_GROUP)
 
     def _get_collection_recipients(self):
         """Map each commercial partner in ``self`` to the contact reminders go to: a contact marked
@@ -78,9 +99,37 @@ class ResPartner(models.Model):
             partner.collection_promise_kept_rate = rates.get(partner.commercial_partner_id.id, 0.0)
 
     def write(self, vals):
+        self._collection_check_write(vals)
         if "phone" in vals and "collection_phone_wrong" not in vals:
             vals = dict(vals, collection_phone_wrong=False)
         return super().write(vals)
+
+    def _collection_check_write(self, vals):
+        """Who a customer's collector is, which policy reminds it and whether it is excluded are
+        a collections manager's decision; the contact facts (opt-outs, wrong phone, collections
+        contact) are recorded by the collectors of the customer's cases. Anyone allowed to edit
+        contacts could otherwise take another team's customer or stop its reminders."""
+        collection_fields = set(vals).intersection(COLLECTION_MANAGER_FIELDS + COLLECTION_COLLECTOR_FIELDS)
+        if self.env.su or not self or not collection_fields:
+            return
+        if self.env.user.has_group(MANAGER_GROUP):
+            return
+        managed = set(vals).intersection(COLLECTION_MANAGER_FIELDS)
+        if managed:
+            raise AccessError(
+                _(
+                    "Only a collections manager can change %(fields)s of a customer.",
+                    fields=", ".join(self._fields[name]._description_string(self.env) for name in sorted(managed)),
+                )
+            )
+        if not set(vals).intersection(COLLECTION_COLLECTOR_FIELDS):
+            return
+        commercial = self.commercial_partner_id
+        reachable = self.env["collection.case"].search([("partner_id", "in", commercial.ids)]).partner_id
+        if commercial - reachable:
+            raise AccessError(
+                _("You can only record collection details of customers of your own cases and your team's cases.")
+            )
 
     def _get_collection_case(self, company, create=False):
         """The collection case of this commercial partner in ``company`` (created when asked)."""

@@ -74,18 +74,18 @@ class TestCollectionsSecurity(CollectionsCommon):
             env["account.move"].browse(self.invoice_mine.id).write({"ref": "changed"})
 
     def test_collector_logs_a_contact_on_own_customer(self):
+        """Collectors read communications; they log contacts through the wizard, never by
+        writing the business log themselves (issue 11)."""
         env = self.env(user=self.collector)
-        contact = env["collection.communication"].create(
-            {
-                "partner_id": self.customer.id,
-                "channel": "call",
-                "direction": "outbound",
-                "state": "done",
-                "note": "Spoke with accounts payable",
-            }
+        with self.assertRaises(AccessError):
+            env["collection.communication"].create({"partner_id": self.customer.id, "channel": "call", "state": "done"})
+        env["collection.log.contact"].create(
+            {"case_id": self.case_mine.id, "outcome": "reached", "note": "Spoke with accounts payable"}
+        ).action_log()
+        contact = env["collection.communication"].search([])
+        self.assertRecordValues(
+            contact, [{"user_id": self.collector.id, "partner_id": self.customer.id, "call_outcome": "reached"}]
         )
-        self.assertEqual(contact.user_id, self.collector)
-        self.assertEqual(env["collection.communication"].search([]), contact)
 
     def test_collector_cannot_touch_payment_plans_of_other_customers(self):
         plan_mine, plan_other = self.env["collection.promise"].create(

@@ -73,6 +73,8 @@ class CollectionLogContact(models.TransientModel):
 
     def _check_values(self):
         self.ensure_one()
+        if self.contact_id and self.contact_id.commercial_partner_id != self.case_id.partner_id:
+            raise UserError(_("The person you spoke with must be the customer or one of its contacts."))
         if self.outcome == "promise":
             if not self.promise_date:
                 raise UserError(_("Enter the date the customer promised to pay by."))
@@ -86,28 +88,37 @@ class CollectionLogContact(models.TransientModel):
         self.ensure_one()
         self._check_values()
         case = self.case_id
+        # Trust boundary: the collector may write this case; the log entry itself is written
+        # by Collections (collectors only read communications).
+        case.check_access("write")
         label = dict(self._fields["outcome"]._description_selection(self.env))[self.outcome]
-        communication = self.env["collection.communication"].create(
-            {
-                "subject": _(
-                    "%(channel)s: %(outcome)s",
-                    channel=dict(self._fields["channel"]._description_selection(self.env))[self.channel],
-                    outcome=label,
-                ),
-                "company_id": case.company_id.id,
-                "partner_id": case.partner_id.id,
-                "recipient_id": (self.contact_id or case.partner_id).id,
-                "channel": self.channel,
-                "direction": self.direction,
-                "state": "done",
-                "call_outcome": self.outcome,
-                "note": self.note,
-                "level_id": case.level_id.id,
-                "line_ids": [fields.Command.set(case.overdue_line_ids.ids)],
-                "amount_total": case.amount_overdue,
-            }
+        communication_sudo = (
+            self.env["collection.communication"]
+            .sudo()
+            .create(
+                {
+                    "subject": _(
+                        "%(channel)s: %(outcome)s",
+                        channel=dict(self._fields["channel"]._description_selection(self.env))[self.channel],
+                        outcome=label,
+                    ),
+                    "company_id": case.company_id.id,
+                    "partner_id": case.partner_id.id,
+                    "recipient_id": (self.contact_id or case.partner_id).id,
+                    "channel": self.channel,
+                    "direction": self.direction,
+                    "state": "done",
+                    "call_outcome": self.outcome,
+                    "note": self.note,
+                    "user_id": self.env.user.id,
+                    "level_id": case.level_id.id,
+                    "line_ids": [fields.Command.set(case.overdue_line_ids.ids)],
+                    "amount_total": case.amount_overdue,
+                }
+            )
         )
-        body = _("%(channel)s logged: %(outcome)s.", channel=communication.subject, outcome=label)
+        communication = communication_sudo.sudo(False)
+        body = _("%(channel)s logged: %(outcome)s.", channel=communication_sudo.subject, outcome=label)
         if self.note:
             body = f"{body}\n{self.note}"
         case._post_case_message(body)
@@ -116,22 +127,11 @@ class CollectionLogContact(models.TransientModel):
         ).action_feedback(feedback=label)
         return getattr(self, f"_do_{self.outcome}")(communication)
 
-    def _move_case(self, xmlid, only_from=None):
-        case = self.case_id.sudo()
-        stage = case._stage(xmlid)
-        if not stage or case.is_closed:
-            return
-        if only_from is None or case.stage_id in only_from:
-            case.stage_id = stage
+    # Roles a case leaves when the customer is reached (a promise or a dispute in progress stays).
+    REACHED_FROM = ("new", "broken_promise", "escalated")
 
-    def _reached_from(self):
-        Case = self.env["collection.case"]
-        return (
-            Case._get_new_stage()
-            | Case._stage("collection_case_stage_new")
-            | Case._stage("collection_case_stage_broken_promise")
-            | Case._stage("collection_case_stage_escalated")
-        )
+    def _move_case(self, role, only_from=None):
+        self.case_id.sudo()._collection_move_to(role, only_from=only_from)
 
     def _schedule_call(self, summary, when):
         deadline = fields.Datetime.context_timestamp(self, when).date() if when else None
@@ -146,7 +146,7 @@ class CollectionLogContact(models.TransientModel):
     # Outcomes ------------------------------------------------------------
 
     def _do_reached(self, communication):
-        self._move_case("collection_case_stage_contacted", only_from=self._reached_from())
+        self._move_case("contacted", only_from=self.REACHED_FROM)
         return {"type": "ir.actions.act_window_close"}
 
     def _do_no_answer(self, communication):
@@ -154,7 +154,7 @@ class CollectionLogContact(models.TransientModel):
         return {"type": "ir.actions.act_window_close"}
 
     def _do_callback(self, communication):
-        self._move_case("collection_case_stage_contacted", only_from=self._reached_from())
+        self._move_case("contacted", only_from=self.REACHED_FROM)
         self._schedule_call(_("Call back as asked"), self.callback_at)
         return {"type": "ir.actions.act_window_close"}
 
@@ -176,7 +176,7 @@ class CollectionLogContact(models.TransientModel):
 
     def _do_refused(self, communication):
         case = self.case_id.sudo()
-        self._move_case("collection_case_stage_escalated")
+        self._move_case("escalated")
         manager = case.team_id.user_id or self.env.user
         case._schedule_collector_activity(
             _("%s refused to pay: decide the next step", case.partner_id.display_name),

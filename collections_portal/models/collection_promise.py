@@ -59,7 +59,8 @@ class CollectionPromise(models.Model):
                     message_type="comment",
                     subtype_xmlid="mail.mt_note",
                 )
-            self.env["collection.communication"].create(
+            # Collectors read communications; the log entry of the decision is written by Collections.
+            self.env["collection.communication"].sudo().create(
                 {
                     "subject": subject,
                     "company_id": promise.company_id.id,

@@ -35,20 +35,26 @@ class TestWhatsappMassSend(WhatsappCommon):
         cls.account.batch_size = 100
 
     def _queue_all(self):
-        communications = self.Communication.create(
-            [
-                {
-                    "subject": "First reminder",
-                    "company_id": self.company.id,
-                    "partner_id": partner.id,
-                    "recipient_id": partner.id,
-                    "channel": "whatsapp",
-                    "level_id": self.level_first.id,
-                    "line_ids": [(6, 0, self.lines.ids)],
-                    "amount_total": 1234.5,
-                }
-                for partner in self.partners
-            ]
+        # Queued as the engine does (as Collections itself): the reminders share one invoice's
+        # instalments, which no user may attach to another customer's communication.
+        communications = (
+            self.Communication.sudo()
+            .create(
+                [
+                    {
+                        "subject": "First reminder",
+                        "company_id": self.company.id,
+                        "partner_id": partner.id,
+                        "recipient_id": partner.id,
+                        "channel": "whatsapp",
+                        "level_id": self.level_first.id,
+                        "line_ids": [(6, 0, self.lines.ids)],
+                        "amount_total": 1234.5,
+                    }
+                    for partner in self.partners
+                ]
+            )
+            .sudo(False)
         )
         communications._send_whatsapp()
         self.assertEqual(set(communications.mapped("state")), {"queued"})
