@@ -51,10 +51,12 @@ class CollectionsPortal(PortalAccount):
 
     def _collection_render_page(self, link_sudo, error=None, message=None, companies=None, status=200):
         partner_sudo, company_sudo = link_sudo.commercial_partner_id, link_sudo.company_id
+        summary = partner_sudo._collection_summary(company_sudo)
         values = {
             "page_name": "collections",
             "link": link_sudo,
-            "summary": partner_sudo._collection_summary(company_sudo),
+            "summary": summary,
+            "bank_transfer": partner_sudo._collection_bank_transfer(company_sudo, summary),
             "base_path": link_sudo._get_portal_path(),
             "error": error,
             "message": message if message in MESSAGES else None,

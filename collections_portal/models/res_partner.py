@@ -219,6 +219,24 @@ class ResPartner(models.Model):
             "payments": payments,
         }
 
+    def _collection_bank_transfer(self, company, summary):
+        """How this customer pays ``company`` by bank transfer: the company's receiving accounts
+        (those of its bank journals, else the company's own) and, for each invoice of ``summary``
+        still payable, the reference to quote so the payment is matched at once."""
+        self.ensure_one()
+        journals = self.env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", company.id), ("bank_account_id", "!=", False)]
+        )
+        accounts = journals.bank_account_id or company.partner_id.bank_ids.filtered(
+            lambda account: not account.company_id or account.company_id == company
+        )
+        references = [
+            (invoice["move"], invoice["move"].payment_reference or invoice["move"].name)
+            for invoice in summary["invoices"]
+            if invoice["payable"]
+        ]
+        return {"accounts": accounts, "references": references}
+
     def _collection_render_statement(self, company, lang=None):
         """(content, 'pdf' or 'html') of the statement of account of this customer in ``company``,
         rendered in the caller's environment (see the report's access check)."""
