@@ -1,10 +1,12 @@
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 
 DEFAULT_DEADLINE_DAYS = 14
+# Fields the rules of a dispute depend on.
+RULE_FIELDS = {"partner_id", "company_id", "case_id", "move_ids", "line_ids", "state"}
 
 
 class CollectionDispute(models.Model):
@@ -140,6 +142,7 @@ class CollectionDispute(models.Model):
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code("collection.dispute") or _("Dispute")
         disputes = super().create(vals_list)
+        disputes._check_rules()
         for dispute in disputes.filtered(lambda d: not d.case_id):
             dispute.case_id = dispute.partner_id._get_collection_case(dispute.company_id, create=True).sudo()
         disputes.case_id.sudo()._collection_move_to("dispute")
@@ -160,6 +163,42 @@ class CollectionDispute(models.Model):
                     summary=_("Investigate dispute %s", dispute.name),
                 )
         return disputes
+
+    def write(self, vals):
+        # Whose the dispute is (customer, company, case) is checked by collection.scope.mixin.
+        result = super().write(vals)
+        if RULE_FIELDS & vals.keys():
+            self._check_rules()
+        return result
+
+    # ------------------------------------------------------------------
+    # The rules of a dispute, opened online or in the back office
+    # ------------------------------------------------------------------
+
+    def _check_rules(self):
+        """Instalments and invoices of the dispute's own customer only; an invoice has at most one
+        open dispute (whoever opened the other one: searched as superuser)."""
+        for dispute in self:
+            case = dispute.case_id
+            if case and (case.partner_id != dispute.partner_id or case.company_id != dispute.company_id):
+                raise ValidationError(_("A dispute belongs to the case of its own customer."))
+            moves = dispute.move_ids | dispute.line_ids.move_id
+            if moves and (moves.commercial_partner_id != dispute.partner_id or moves.company_id != dispute.company_id):
+                raise ValidationError(_("A dispute covers invoices of its own customer only."))
+        for dispute in self.filtered(lambda d: d.state == "open" and d.line_ids):
+            other_sudo = self.sudo().search(
+                [("id", "!=", dispute.id), ("state", "=", "open"), ("line_ids", "in", dispute.line_ids.ids)],
+                limit=1,
+            )
+            if other_sudo:
+                invoices = (other_sudo.line_ids & dispute.line_ids).move_id
+                raise ValidationError(
+                    _(
+                        "Invoice %(invoice)s is already under dispute (%(dispute)s).",
+                        invoice=", ".join(invoices.mapped("name")),
+                        dispute=other_sudo.name,
+                    )
+                )
 
     # ------------------------------------------------------------------
     # Resolution

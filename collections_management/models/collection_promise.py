@@ -4,7 +4,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
-from odoo.tools import SQL, float_compare
+from odoo.tools import SQL, float_compare, format_amount, format_date
 
 PROMISE_CHANNELS = [
     ("call", "Phone call"),
@@ -15,6 +15,8 @@ PROMISE_CHANNELS = [
     ("portal", "Customer portal"),
     ("other", "Other"),
 ]
+# Fields the rules of a promise depend on.
+RULE_FIELDS = {"partner_id", "company_id", "case_id", "date", "date_made", "amount", "line_ids", "plan_line_ids"}
 # States in which a promise is over and counts for the customer's promise-kept rate.
 SETTLED_STATES = ("kept", "partial", "broken")
 
@@ -134,9 +136,9 @@ class CollectionPromise(models.Model):
             promise.is_plan = bool(promise.plan_line_ids)
 
     def _compute_grace_days(self):
-        # The grace days are configuration: collectors who record promises do not read policies.
-        for promise, promise_sudo in zip(self, self.sudo(), strict=True):
-            policy_sudo = promise_sudo.case_id.level_id.policy_id or promise_sudo.company_id.collection_policy_id
+        for promise in self:
+            # Configuration, read as superuser: collectors do not read policies.
+            policy_sudo = promise.case_id.sudo().level_id.policy_id or promise.company_id.sudo().collection_policy_id
             promise.grace_days = policy_sudo.promise_grace_days if policy_sudo else 0
 
     @api.depends("line_ids", "date_made")
@@ -177,7 +179,7 @@ class CollectionPromise(models.Model):
                 # A payment plan's amount and date are its lines' total and last date.
                 vals["amount"] = sum(line.get("amount", 0.0) for line in plan)
                 vals["date"] = max(fields.Date.to_date(line["date"]) for line in plan)
-        promises = super().create(vals_list)
+        promises = super(CollectionPromise, self.with_context(collection_promise_creating=True)).create(vals_list)
         for promise in promises:
             company = promise.company_id
             if not promise.case_id:
@@ -186,8 +188,149 @@ class CollectionPromise(models.Model):
                 promise.line_ids = promise._get_overdue_lines()
             if not promise.amount and not promise.plan_line_ids:
                 promise.amount = sum(promise.line_ids.mapped("amount_residual"))
+        promises = promises.with_env(self.env)
+        promises._check_rules()
         promises._on_open()
         return promises
+
+    def write(self, vals):
+        # Whose the promise is (customer, company, case) is checked by collection.scope.mixin.
+        result = super().write(vals)
+        if RULE_FIELDS & vals.keys():
+            self._check_rules()
+        elif "state" in vals:
+            self._check_one_pending()
+        return result
+
+    # ------------------------------------------------------------------
+    # The rules of a promise, made online or in the back office
+    # ------------------------------------------------------------------
+
+    def _pending_states(self):
+        """States in which a promise is under way (the portal adds proposed plans)."""
+        return ("open",)
+
+    def _get_policy_sudo(self):
+        """The policy that applies to the promise's customer (configuration, read as superuser:
+        collectors do not read policies)."""
+        self.ensure_one()
+        company = self.company_id
+        policies_sudo = (
+            self.env["collection.policy"].sudo().with_company(company).search([("company_id", "=", company.id)])
+        )
+        partner = self.partner_id
+        return policies_sudo._policies_for_partners(partner).get(partner.id) or company.sudo().collection_policy_id
+
+    def _get_limits(self, policy_sudo):
+        """{max_days, plan_max_days, plan_max_lines} of ``policy_sudo``: how far a promise (from
+        the day it was made) and a payment plan may go, and how many payments a plan may have.
+        None: no limit."""
+        return {
+            "max_days": policy_sudo.promise_max_days if policy_sudo else 0,
+            "plan_max_days": None,
+            "plan_max_lines": None,
+        }
+
+    def _check_rules(self):
+        """Every promise under way, wherever it was recorded: one per customer and company; within
+        the policy's horizon; not above what its instalments still owe (the overdue, for a promise
+        of the whole overdue); a payment plan within the plan limits of the policy; instalments of
+        the promise's own customer only."""
+        if self.env.context.get("collection_promise_creating"):
+            return
+        self._check_lines_belong()
+        pending = self.filtered(lambda promise: promise.state in promise._pending_states())
+        pending._check_one_pending()
+        for promise in pending:
+            promise._check_horizon(promise._get_limits(promise._get_policy_sudo()))
+            promise._check_amount_owed()
+
+    def _check_horizon(self, limits):
+        self.ensure_one()
+        plan = self.plan_line_ids.sorted(lambda line: (line.date, line.id))
+        start = self.date_made
+        if not plan:
+            if limits["max_days"] <= 0:
+                raise ValidationError(_("The policy of this customer does not allow promises to pay."))
+            end = start + timedelta(days=limits["max_days"])
+            if self.date < start or self.date > end:
+                raise ValidationError(
+                    _(
+                        "The promised date must be between %(start)s and %(end)s.",
+                        start=format_date(self.env, start),
+                        end=format_date(self.env, end),
+                    )
+                )
+            return
+        plan_dates = plan.mapped("date")
+        if len(set(plan_dates)) != len(plan_dates):
+            raise ValidationError(_("A payment plan has one payment per date."))
+        max_lines, max_days = limits["plan_max_lines"], limits["plan_max_days"]
+        if (max_lines is not None and max_lines < 2) or (max_days is not None and max_days <= 0):
+            raise ValidationError(_("The policy of this customer does not allow payment plans."))
+        if max_lines is not None and len(plan) > max_lines:
+            raise ValidationError(_("A payment plan has at most %s payments.", max_lines))
+        if max_days is not None:
+            end = start + timedelta(days=max_days)
+            if plan_dates[0] < start or plan_dates[-1] > end:
+                raise ValidationError(
+                    _(
+                        "The payments of a payment plan must fall between %(start)s and %(end)s.",
+                        start=format_date(self.env, start),
+                        end=format_date(self.env, end),
+                    )
+                )
+
+    def _check_amount_owed(self):
+        self.ensure_one()
+        currency = self.currency_id
+        owed = currency.round(sum(self.line_ids.mapped("amount_residual")))
+        if currency.compare_amounts(owed, 0.0) <= 0:
+            raise ValidationError(_("Nothing is overdue: there is nothing to promise."))
+        if currency.compare_amounts(self.amount, owed) > 0:
+            owed_text = format_amount(self.env, owed, currency)
+            if self.plan_line_ids:
+                raise ValidationError(_("A payment plan cannot add up to more than what is owed (%s).", owed_text))
+            raise ValidationError(
+                _("The promised amount cannot be more than what is overdue on its instalments (%s).", owed_text)
+            )
+
+    def _check_one_pending(self):
+        """One promise or payment plan under way per customer and company, whoever recorded the
+        other one (searched as superuser)."""
+        for promise in self.filtered(lambda p: p.state in p._pending_states()):
+            other_sudo = self.sudo().search(
+                [
+                    ("id", "!=", promise.id),
+                    ("partner_id", "=", promise.partner_id.id),
+                    ("company_id", "=", promise.company_id.id),
+                    ("state", "in", promise._pending_states()),
+                ],
+                limit=1,
+            )
+            if other_sudo:
+                raise ValidationError(
+                    _(
+                        "A promise or a payment plan is already under way for %(customer)s "
+                        "(%(amount)s by %(date)s): it must be settled or cancelled first.",
+                        customer=promise.partner_id.display_name,
+                        amount=format_amount(self.env, other_sudo.amount, other_sudo.currency_id),
+                        date=format_date(self.env, other_sudo.date),
+                    )
+                )
+
+    def _check_lines_belong(self):
+        """A promise covers instalments of its own customer in its own company only, and sits on
+        that customer's case."""
+        for promise in self:
+            case = promise.case_id
+            if case and (case.partner_id != promise.partner_id or case.company_id != promise.company_id):
+                raise ValidationError(_("A promise belongs to the case of its own customer."))
+            lines = promise.line_ids
+            if lines and (
+                lines.move_id.commercial_partner_id != promise.partner_id or lines.company_id != promise.company_id
+            ):
+                raise ValidationError(_("A promise covers instalments of its own customer only."))
 
     def _get_overdue_lines(self):
         """Receivable instalments of the customer overdue today (the customer's whole overdue)."""

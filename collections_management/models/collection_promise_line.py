@@ -26,6 +26,28 @@ class CollectionPromiseLine(models.Model):
 
     _check_amount = models.Constraint("CHECK(amount > 0)", "Each amount of a payment plan must be positive.")
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines.promise_id._check_rules()
+        return lines
+
+    def write(self, vals):
+        promises = self.promise_id
+        result = super().write(vals)
+        if not self.env.su and "promise_id" in vals:
+            # Record rules are checked before a write, on the old values: check the new ones.
+            self.check_access("write")
+        if {"promise_id", "date", "amount"} & vals.keys():
+            (promises | self.promise_id)._check_rules()
+        return result
+
+    def unlink(self):
+        promises = self.promise_id
+        result = super().unlink()
+        promises.exists()._check_rules()
+        return result
+
     @api.depends("date", "amount", "promise_id.line_ids")
     def _compute_state(self):
         today = fields.Date.context_today(self)

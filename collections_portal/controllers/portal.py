@@ -7,13 +7,17 @@ from odoo.http import content_disposition, request
 
 from odoo.addons.account_payment.controllers.portal import PortalAccount
 
+from ..tools.portal_form import PortalForm
+
 MAX_UPLOAD_READ = 10 * 1024 * 1024 + 1
 MESSAGES = ("promise", "plan", "dispute")
 
 
 class CollectionsPortal(PortalAccount):
     """The customer's collections page. Every route first finds the link from its token (or the
-    logged-in user's own link), then calls the link's portal methods, which hold every rule."""
+    logged-in user's own link): that lookup is the trust boundary and returns ``link_sudo``;
+    then it parses the request (``tools/portal_form.py``) and calls one model method, which holds
+    the rules and runs in the link's environment without elevating again."""
 
     # ------------------------------------------------------------------
     # Portal home: an entry with the number of overdue invoices
@@ -22,7 +26,7 @@ class CollectionsPortal(PortalAccount):
     def _prepare_home_portal_values(self, counters):
         values = super()._prepare_home_portal_values(counters)
         if "collection_overdue_count" in counters:
-            values["collection_overdue_count"] = request.env["collection.portal.link"]._portal_overdue_count(
+            values["collection_overdue_count"] = request.env["collection.portal.link"]._get_overdue_count(
                 request.env.user
             )
         return values
@@ -34,44 +38,41 @@ class CollectionsPortal(PortalAccount):
     def _collection_link(self, token):
         """The valid link of ``token`` (sudo), or an empty recordset. A visitor who did not choose
         a language sees the page in the language of the contact the link was given to."""
-        link = request.env["collection.portal.link"]._get_by_token(token)
-        if link and request.env.user._is_public() and not request.httprequest.cookies.get("frontend_lang"):
-            lang = link.partner_id.lang or link.commercial_partner_id.lang
+        link_sudo = request.env["collection.portal.link"]._get_by_token(token)
+        if link_sudo and request.env.user._is_public() and not request.httprequest.cookies.get("frontend_lang"):
+            lang = link_sudo.partner_id.lang or link_sudo.commercial_partner_id.lang
             if lang and request.env["res.lang"]._lang_get(lang):
                 request.update_context(lang=lang)
-                link = link.with_context(lang=lang)
-        return link
+                link_sudo = link_sudo.with_context(lang=lang)
+        return link_sudo
 
     def _collection_invalid_link(self):
         return request.render("collections_portal.portal_collections_invalid_link", {}, status=404)
 
-    def _collection_render_page(self, link, error=None, message=None, companies=None, status=200):
-        summary = link._portal_summary()
-        policy = link._portal_policy()
+    def _collection_render_page(self, link_sudo, error=None, message=None, companies=None, status=200):
+        partner_sudo, company_sudo = link_sudo.commercial_partner_id, link_sudo.company_id
+        summary = partner_sudo._collection_summary(company_sudo)
         values = {
             "page_name": "collections",
-            "link": link,
+            "link": link_sudo,
             "summary": summary,
-            "base_path": link._get_portal_path(),
+            "bank_transfer": partner_sudo._collection_bank_transfer(company_sudo, summary),
+            "base_path": link_sudo._get_portal_path(),
             "error": error,
             "message": message if message in MESSAGES else None,
-            "companies": companies or link.company_id,
-            "reasons": request.env["collection.dispute.reason"]
-            .sudo()
-            .search([("company_id", "in", (False, link.company_id.id))]),
-            "promise_max_date": link._portal_promise_max_date(policy),
-            "plan_rows": range(max(policy.portal_plan_max_lines, 0) if policy else 0),
-            "plan_max_date": link._portal_plan_max_date(policy),
+            "companies": companies or company_sudo,
+            "reasons": link_sudo.env["collection.dispute"]._portal_reasons(company_sudo),
+            **link_sudo.env["collection.promise"]._portal_form_limits(partner_sudo, company_sudo),
             "no_breadcrumbs": request.env.user._is_public(),
         }
         return request.render("collections_portal.portal_collections_page", values, status=status)
 
-    def _collection_payment_partner(self, link):
+    def _collection_payment_partner(self, link_sudo):
         """Who pays: the logged-in user when they belong to the customer, else the link's contact."""
         user = request.env.user
-        if link._portal_is_customer_user(user):
+        if link_sudo._is_customer_user(user):
             return user.partner_id
-        return link.partner_id
+        return link_sudo.partner_id
 
     # ------------------------------------------------------------------
     # The page
@@ -79,24 +80,28 @@ class CollectionsPortal(PortalAccount):
 
     @http.route("/my/collections", type="http", auth="user", website=True, sitemap=False)
     def portal_my_collections(self, company_id=None, message=None, **kw):
-        link, companies = request.env["collection.portal.link"]._portal_get_user_link(request.env.user, company_id)
-        return self._collection_render_page(link, message=message, companies=companies)
+        company_id = PortalForm(request.env).parse_id(company_id)
+        link_sudo, companies = request.env["collection.portal.link"]._get_for_user(request.env.user, company_id)
+        return self._collection_render_page(link_sudo, message=message, companies=companies)
 
     @http.route("/collections/<string:token>", type="http", auth="public", website=True, sitemap=False)
     def collections_page(self, token, message=None, **kw):
-        link = self._collection_link(token)
-        if not link:
+        link_sudo = self._collection_link(token)
+        if not link_sudo:
             return self._collection_invalid_link()
-        link._portal_visit()
-        return self._collection_render_page(link, message=message)
+        link_sudo._touch()
+        return self._collection_render_page(link_sudo, message=message)
 
     @http.route("/collections/<string:token>/statement", type="http", auth="public", website=True, sitemap=False)
     def collections_statement(self, token, **kw):
-        link = self._collection_link(token)
-        if not link:
+        link_sudo = self._collection_link(token)
+        if not link_sudo:
             return self._collection_invalid_link()
-        content, content_type = link._portal_statement()
-        filename = _("Statement of account - %s", link.commercial_partner_id.name)
+        partner_sudo = link_sudo.commercial_partner_id
+        content, content_type = partner_sudo._collection_render_statement(
+            link_sudo.company_id, lang=link_sudo.partner_id.lang or partner_sudo.lang
+        )
+        filename = _("Statement of account - %s", partner_sudo.name)
         extension = "pdf" if content_type == "pdf" else "html"
         headers = [
             ("Content-Type", "application/pdf" if content_type == "pdf" else "text/html; charset=utf-8"),
@@ -111,22 +116,26 @@ class CollectionsPortal(PortalAccount):
 
     @http.route("/collections/<string:token>/pay", type="http", auth="public", website=True, sitemap=False)
     def collections_pay(self, token, amount=None, mode=None, **kw):
-        link = self._collection_link(token)
-        if not link:
+        link_sudo = self._collection_link(token)
+        if not link_sudo:
             return self._collection_invalid_link()
-        invoice_ids = request.httprequest.args.getlist("invoice_ids")
+        form = PortalForm(request.env)
         try:
-            payment = link._portal_payment_values(invoice_ids, amount=amount or None, mode=mode)
+            invoice_ids = form.parse_ids(request.httprequest.args.getlist("invoice_ids"))
+            amount = form.parse_amount(amount) if amount else None
+            payment = link_sudo.env["payment.transaction"]._collection_payment_values(
+                link_sudo, invoice_ids, amount=amount, mode=mode
+            )
         except (AccessError, MissingError):
             raise NotFound() from None
         except UserError as error:
-            return self._collection_render_page(link, error=error.args[0], status=400)
-        partner = self._collection_payment_partner(link)
-        base_path = link._get_portal_path()
+            return self._collection_render_page(link_sudo, error=error.args[0], status=400)
+        partner = self._collection_payment_partner(link_sudo)
+        base_path = link_sudo._get_portal_path()
         payment_values = self._get_common_page_view_values(
             invoices_data={
                 "partner": partner,
-                "company": link.company_id,
+                "company": link_sudo.company_id,
                 "total_amount": payment["amount"],
                 "currency": payment["currency"],
                 "amount_residual": payment["amount"],
@@ -135,7 +144,7 @@ class CollectionsPortal(PortalAccount):
             },
             access_token=payment["access_token"],
         )
-        if not link._portal_is_customer_user(request.env.user):
+        if not link_sudo._is_customer_user(request.env.user):
             # Whoever holds the link does not see nor save payment tokens: only the customer's
             # own users do (the transaction route refuses the others too).
             payment_values["tokens_sudo"] = request.env["payment.token"].sudo()
@@ -148,7 +157,7 @@ class CollectionsPortal(PortalAccount):
             {
                 **payment_values,
                 "page_name": "collections_pay",
-                "link": link,
+                "link": link_sudo,
                 "base_path": base_path,
                 "payment": payment,
                 "amount": payment["amount"],
@@ -167,61 +176,67 @@ class CollectionsPortal(PortalAccount):
     )
     def collections_transaction(self, token, selection, mode=None, access_token=None, amount=None, **kwargs):
         """Create the transaction of a payment prepared by ``collections_pay``: the invoices, the
-        amount and the mode must be exactly those signed by ``access_token``. Saved payment
-        methods are for the customer's own users only (see ``_portal_check_transaction``)."""
-        link = self._collection_link(token)
-        if not link:
+        amount and the mode must be exactly those signed by ``access_token``, the provider one of
+        the link's company (see ``payment.transaction._collection_check_payment``)."""
+        link_sudo = self._collection_link(token)
+        if not link_sudo:
             raise ValidationError(_("This link is not valid any more."))
         self._validate_transaction_kwargs(kwargs)
         if kwargs.get("is_validation"):
             raise ValidationError(_("This page is for payments only."))
+        form = PortalForm(request.env)
+        Transaction = link_sudo.env["payment.transaction"]
         try:
-            payment = link._portal_check_transaction(
-                selection,
+            payment = Transaction._collection_check_payment(
+                link_sudo,
+                form.parse_ids(selection),
                 amount,
                 access_token,
+                form.parse_id(kwargs.get("provider_id")),
                 mode=mode,
                 user=request.env.user,
                 flow=kwargs.get("flow"),
-                tokenization_requested=kwargs.get("tokenization_requested"),
+                tokenize=kwargs.get("tokenization_requested"),
             )
         except (AccessError, MissingError) as error:
             raise ValidationError(
                 _("The payment details were changed; please start again from your collections page.")
             ) from error
         kwargs["tokenization_requested"] = payment["tokenization_requested"]
-        partner = self._collection_payment_partner(link)
-        kwargs["landing_route"] = f"{link._get_portal_path()}/confirmation"
-        transaction = self._create_transaction(
+        partner = self._collection_payment_partner(link_sudo)
+        kwargs["landing_route"] = f"{link_sudo._get_portal_path()}/confirmation"
+        tx_sudo = self._create_transaction(
             amount=payment["amount"],
             currency_id=payment["currency"].id,
             partner_id=partner.id,
             custom_create_values={
                 "invoice_ids": [Command.set(payment["invoices"].ids)],
-                "collection_portal_link_id": link.id,
+                "collection_portal_link_id": link_sudo.id,
             },
             **kwargs,
         )
-        transaction.landing_route = (
-            f"{kwargs['landing_route']}?tx_id={transaction.id}&tx_token={link._portal_transaction_token(transaction)}"
+        tx_sudo.landing_route = (
+            f"{kwargs['landing_route']}?tx_id={tx_sudo.id}&tx_token={tx_sudo._collection_transaction_token(link_sudo)}"
         )
-        return transaction._get_processing_values()
+        return tx_sudo._get_processing_values()
 
     @http.route("/collections/<string:token>/confirmation", type="http", auth="public", website=True, sitemap=False)
     def collections_confirmation(self, token, tx_id=None, tx_token=None, **kw):
-        link = self._collection_link(token)
-        if not link:
+        link_sudo = self._collection_link(token)
+        if not link_sudo:
             return self._collection_invalid_link()
-        transaction = link._portal_get_transaction(tx_id, tx_token)
-        if not transaction:
+        tx_sudo = link_sudo.env["payment.transaction"]._collection_get_transaction(
+            link_sudo, PortalForm(request.env).parse_id(tx_id), tx_token
+        )
+        if not tx_sudo:
             raise NotFound()
         return request.render(
             "collections_portal.portal_collections_confirmation",
             {
                 "page_name": "collections_confirmation",
-                "link": link,
-                "base_path": link._get_portal_path(),
-                "tx": transaction,
+                "link": link_sudo,
+                "base_path": link_sudo._get_portal_path(),
+                "tx": tx_sudo,
                 "no_breadcrumbs": request.env.user._is_public(),
             },
         )
@@ -231,35 +246,43 @@ class CollectionsPortal(PortalAccount):
     # ------------------------------------------------------------------
 
     def _collection_form_action(self, token, message, action):
-        """Run ``action(link)`` for a form posted on the page: nothing is kept when it fails; the
-        page shows why."""
-        link = self._collection_link(token)
-        if not link:
+        """Run ``action(link_sudo, form)`` for a form posted on the page: nothing is kept when it
+        fails; the page shows why."""
+        link_sudo = self._collection_link(token)
+        if not link_sudo:
             return self._collection_invalid_link()
         try:
             with request.env.cr.savepoint():
-                action(link)
+                action(link_sudo, PortalForm(request.env))
         except (AccessError, MissingError):
             raise NotFound() from None
         except UserError as error:
-            return self._collection_render_page(link, error=error.args[0], status=400)
-        return request.redirect(f"{link._get_portal_path()}?message={message}")
+            return self._collection_render_page(link_sudo, error=error.args[0], status=400)
+        return request.redirect(f"{link_sudo._get_portal_path()}?message={message}")
 
     @http.route(
         "/collections/<string:token>/promise", type="http", auth="public", methods=["POST"], website=True, sitemap=False
     )
     def collections_promise(self, token, date=None, amount=None, note=None, **kw):
-        return self._collection_form_action(
-            token, "promise", lambda link: link._portal_create_promise(date, amount, note)
-        )
+        def action(link_sudo, form):
+            date_value, amount_value = form.parse_date(date), form.parse_amount(amount)
+            note_value = form.parse_text(note, _("The comment"), 1000)
+            link_sudo.env["collection.promise"]._portal_create_promise(link_sudo, date_value, amount_value, note_value)
+
+        return self._collection_form_action(token, "promise", action)
 
     @http.route(
         "/collections/<string:token>/plan", type="http", auth="public", methods=["POST"], website=True, sitemap=False
     )
     def collections_plan(self, token, note=None, **kw):
-        form = request.httprequest.form
-        dates, amounts = form.getlist("plan_date"), form.getlist("plan_amount")
-        return self._collection_form_action(token, "plan", lambda link: link._portal_request_plan(dates, amounts, note))
+        posted = request.httprequest.form
+
+        def action(link_sudo, form):
+            note_value = form.parse_text(note, _("The comment"), 1000)
+            plan = form.parse_plan(posted.getlist("plan_date"), posted.getlist("plan_amount"))
+            link_sudo.env["collection.promise"]._portal_request_plan(link_sudo, plan, note_value)
+
+        return self._collection_form_action(token, "plan", action)
 
     @http.route(
         "/collections/<string:token>/dispute", type="http", auth="public", methods=["POST"], website=True, sitemap=False
@@ -269,8 +292,16 @@ class CollectionsPortal(PortalAccount):
         attachment = None
         if upload and upload.filename:
             attachment = (upload.filename, upload.read(MAX_UPLOAD_READ), upload.mimetype)
-        return self._collection_form_action(
-            token,
-            "dispute",
-            lambda link: link._portal_create_dispute(invoice_id, reason_id, comment, attachment),
-        )
+
+        def action(link_sudo, form):
+            invoice = form.parse_one_id(invoice_id, _("Choose the invoice you dispute."))
+            reason = form.parse_id(reason_id) if reason_id not in (None, "") else None
+            if reason_id not in (None, "") and reason is None:
+                raise UserError(_("Choose the reason of the dispute."))
+            comment_value = form.parse_text(comment, _("The comment"), 2000, required=True)
+            attachment_values = form.parse_attachment(attachment)
+            link_sudo.env["collection.dispute"]._portal_create_dispute(
+                link_sudo, invoice, reason, comment_value, attachment_values
+            )
+
+        return self._collection_form_action(token, "dispute", action)

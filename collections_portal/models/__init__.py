@@ -1,6 +1,7 @@
 from . import (
     collection_case,
     collection_communication,
+    collection_dispute,
     collection_policy,
     collection_portal_link,
     collection_promise,

@@ -7,13 +7,14 @@ class CollectionPolicy(models.Model):
     portal_plan_max_lines = fields.Integer(
         string="Plan Payments (max)",
         default=6,
-        help="How many payments a customer may propose in a payment plan from the portal. "
-        "Less than 2: customers cannot ask for a plan online.",
+        help="How many payments a payment plan may have, proposed by the customer on the portal or "
+        "recorded by a collector. Less than 2: no payment plans.",
     )
     portal_plan_max_days = fields.Integer(
         string="Plan Horizon (days)",
         default=180,
-        help="How far in the future the last payment of a plan proposed from the portal may fall.",
+        help="How far from the day it was made the last payment of a payment plan may fall, "
+        "proposed on the portal or recorded by a collector.",
     )
 
     _check_portal_plan = models.Constraint(

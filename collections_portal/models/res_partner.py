@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo import _, fields, models
+from odoo import SUPERUSER_ID, _, fields, models
 from odoo.fields import Domain
 
 # Settled invoices (paid, in payment, reversed) and open instalments are collections_management's
@@ -25,9 +25,7 @@ class ResPartner(models.Model):
 
     def _compute_collection_portal_link_count(self):
         counts = dict(
-            self.env["collection.portal.link"]
-            .sudo()
-            ._read_group(
+            self.env["collection.portal.link"]._read_group(
                 [("partner_id", "in", self.ids)],
                 ["partner_id"],
                 ["__count"],
@@ -39,7 +37,9 @@ class ResPartner(models.Model):
     def action_collection_portal_link(self):
         """Issue (or reuse) the link to this customer's collections page and show its links."""
         self.ensure_one()
-        self.env["collection.portal.link"]._get_link(self, self.env.company)
+        link_sudo = self.env["collection.portal.link"]._get_link(self, self.env.company)
+        # Only for a customer of the user's cases: the link's record rules say so.
+        link_sudo.with_env(self.env).check_access("read")
         return {
             "type": "ir.actions.act_window",
             "name": _("Collections Page Links"),
@@ -54,52 +54,77 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------------
 
     def _collection_open_lines(self, company):
-        """Open receivable instalments of this commercial entity in ``company`` (sudo)."""
+        """Open receivable instalments of this commercial entity in ``company``, read in the
+        caller's environment (the portal's is the link's, as superuser; a collector's is theirs)."""
+        self.ensure_one()
+        Line = self.env["account.move.line"]
+        return Line.search(
+            Line._collection_open_domain()
+            & Domain(
+                [
+                    ("company_id", "=", company.id),
+                    ("move_id.commercial_partner_id", "=", self.commercial_partner_id.id),
+                ]
+            ),
+            order="date_maturity, id",
+        )
+
+    def _collection_policy(self, company):
+        """The policy of this commercial entity in ``company``."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        policies = self.env["collection.policy"].with_company(company).search([("company_id", "=", company.id)])
+        return policies._policies_for_partners(partner).get(partner.id) or company.collection_policy_id
+
+    def _collection_case(self, company):
+        """The collection case of this commercial entity in ``company`` (closed ones included)."""
         self.ensure_one()
         return (
-            self.env["account.move.line"]
-            .sudo()
+            self.env["collection.case"]
+            .with_context(active_test=False)
             .search(
-                self.env["account.move.line"]._collection_open_domain()
-                & Domain(
-                    [
-                        ("company_id", "=", company.id),
-                        ("move_id.commercial_partner_id", "=", self.commercial_partner_id.id),
-                    ]
-                ),
-                order="date_maturity, id",
+                [("partner_id", "=", self.commercial_partner_id.id), ("company_id", "=", company.id)],
+                limit=1,
             )
         )
 
+    def _collection_owner(self, company, invoices=None):
+        """Who answers this customer: the case's collector, else its team manager, else the
+        invoices' salesperson, else a collections manager of the company."""
+        self.ensure_one()
+        case = self._collection_case(company)
+        candidates = case.user_id | case.team_id.user_id
+        if invoices:
+            candidates |= invoices.invoice_user_id
+        candidates |= self.env.ref("collections_management.collections_management_group_manager").user_ids
+        for user in candidates:
+            if user.active and not user.share and company in user.company_ids and user.id != SUPERUSER_ID:
+                return user
+        return self.env["res.users"]
+
     def _collection_summary(self, company, today=None):
         """Everything the collections page and the statement of account show, computed from
-        Odoo's receivable lines and reconciliation (sudo, for this commercial entity only)."""
+        Odoo's receivable lines and reconciliation, for this commercial entity only. Runs in the
+        caller's environment: the access was checked where it was elevated (the link's token, the
+        statement's report)."""
         self.ensure_one()
-        partner = self.commercial_partner_id.sudo().with_company(company)
+        partner = self.commercial_partner_id.with_company(company)
         today = today or fields.Date.context_today(self)
         lines = partner._collection_open_lines(company)
-        promises = (
-            self.env["collection.promise"]
-            .sudo()
-            .search(
-                [
-                    ("partner_id", "=", partner.id),
-                    ("company_id", "=", company.id),
-                    ("state", "in", ("open", "proposed")),
-                ],
-                order="date, id",
-            )
+        promises = self.env["collection.promise"].search(
+            [
+                ("partner_id", "=", partner.id),
+                ("company_id", "=", company.id),
+                ("state", "in", ("open", "proposed")),
+            ],
+            order="date, id",
         )
-        disputes = (
-            self.env["collection.dispute"]
-            .sudo()
-            .search(
-                [
-                    ("partner_id", "=", partner.id),
-                    ("company_id", "=", company.id),
-                    ("state", "=", "open"),
-                ]
-            )
+        disputes = self.env["collection.dispute"].search(
+            [
+                ("partner_id", "=", partner.id),
+                ("company_id", "=", company.id),
+                ("state", "=", "open"),
+            ]
         )
         promised_lines = promises.filtered(lambda p: p.state == "open").line_ids
         disputed_lines = disputes.line_ids
@@ -166,20 +191,16 @@ class ResPartner(models.Model):
             if len(invoice["lines"]) > 1:
                 for index, line_data in enumerate(invoice["lines"], start=1):
                     line_data["instalment"] = f"{index}/{len(invoice['lines'])}"
-        payments = (
-            self.env["account.payment"]
-            .sudo()
-            .search(
-                [
-                    ("partner_id", "=", partner.id),
-                    ("company_id", "=", company.id),
-                    ("payment_type", "=", "inbound"),
-                    ("state", "in", ("in_process", "paid")),
-                    ("date", ">=", today - timedelta(days=RECENT_PAYMENT_DAYS)),
-                ],
-                order="date desc, id desc",
-                limit=20,
-            )
+        payments = self.env["account.payment"].search(
+            [
+                ("partner_id", "=", partner.id),
+                ("company_id", "=", company.id),
+                ("payment_type", "=", "inbound"),
+                ("state", "in", ("in_process", "paid")),
+                ("date", ">=", today - timedelta(days=RECENT_PAYMENT_DAYS)),
+            ],
+            order="date desc, id desc",
+            limit=20,
         )
         overdue_lines = lines.filtered(lambda line: line.date_maturity and line.date_maturity < today)
         return {
@@ -198,10 +219,30 @@ class ResPartner(models.Model):
             "payments": payments,
         }
 
-    def _collection_statement_values(self):
-        """Values of the statement of account of this customer in the current company."""
+    def _collection_bank_transfer(self, company, summary):
+        """How this customer pays ``company`` by bank transfer: the company's receiving accounts
+        (those of its bank journals, else the company's own) and, for each invoice of ``summary``
+        still payable, the reference to quote so the payment is matched at once."""
         self.ensure_one()
-        return self._collection_summary(self.env.company)
+        journals = self.env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", company.id), ("bank_account_id", "!=", False)]
+        )
+        accounts = journals.bank_account_id or company.partner_id.bank_ids.filtered(
+            lambda account: not account.company_id or account.company_id == company
+        )
+        references = [
+            (invoice["move"], invoice["move"].payment_reference or invoice["move"].name)
+            for invoice in summary["invoices"]
+            if invoice["payable"]
+        ]
+        return {"accounts": accounts, "references": references}
+
+    def _collection_render_statement(self, company, lang=None):
+        """(content, 'pdf' or 'html') of the statement of account of this customer in ``company``,
+        rendered in the caller's environment (see the report's access check)."""
+        self.ensure_one()
+        report = self.env["ir.actions.report"].with_company(company).with_context(lang=lang or self.lang)
+        return report._render_qweb_pdf("collections_portal.action_report_collection_statement", self.ids)
 
     def _collection_bucket_label(self, key):
         """Label of an aging bucket in this record's language (the report's own labels)."""

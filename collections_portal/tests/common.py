@@ -1,8 +1,11 @@
+import json
 import re
 
 from odoo import Command
+from odoo.tests import JsonRpcException
 
 from odoo.addons.collections_management.tests.common import CollectionsCommon
+from odoo.addons.collections_portal.tools.portal_form import PortalForm
 
 
 class CollectionsPortalCommon(CollectionsCommon):
@@ -58,3 +61,24 @@ class CollectionsPortalCommon(CollectionsCommon):
 
     def _portal_communications(self, partner=None):
         return self._communications(partner, channel="portal")
+
+    def _payment_values(self, invoice_ids, amount=None, mode=None, link=None):
+        """What the pay page of ``link`` computes for ``invoice_ids`` and the ``amount`` typed."""
+        amount = PortalForm(self.env).parse_amount(amount) if amount is not None else None
+        return self.env["payment.transaction"]._collection_payment_values(
+            link or self.link, invoice_ids, amount=amount, mode=mode
+        )
+
+    def _jsonrpc(self, route, params):
+        """``make_jsonrpc_request``, with the error's name and message in the exception raised."""
+        response = self.url_open(
+            route,
+            data=json.dumps({"jsonrpc": "2.0", "method": "call", "id": 1, "params": params}),
+            headers={"Content-Type": "application/json"},
+        )
+        response.raise_for_status()
+        decoded = response.json()
+        if "error" in decoded:
+            error = decoded["error"]["data"]
+            raise JsonRpcException(code=decoded["error"]["code"], message=f"{error['name']}: {error['message']}")
+        return decoded.get("result")

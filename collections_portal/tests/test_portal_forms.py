@@ -73,7 +73,7 @@ class TestPortalForms(CollectionsPortalCommon, HttpCase):
         too_far = self.today + timedelta(days=self.policy.promise_max_days + 1)
         cases = [
             ({"date": str(too_far), "amount": "100"}, "must be between"),
-            ({"date": str(self.today - timedelta(days=1)), "amount": "100"}, "must be between"),
+            ({"date": str(self.today - timedelta(days=1)), "amount": "100"}, "before the day it was made"),
             ({"date": str(self.today), "amount": "1500.01"}, "more than what is overdue"),
             ({"date": str(self.today), "amount": "-3"}, "positive"),
             ({"date": "31/12/2099", "amount": "100"}, "date is not valid"),
@@ -89,7 +89,7 @@ class TestPortalForms(CollectionsPortalCommon, HttpCase):
     def test_second_promise_is_refused(self):
         self._post(f"{self.path}/promise", {"date": str(self.today), "amount": "100"})
         self._assert_refused(
-            self._post(f"{self.path}/promise", {"date": str(self.today), "amount": "100"}), "already have a promise"
+            self._post(f"{self.path}/promise", {"date": str(self.today), "amount": "100"}), "already under way"
         )
         self.assertEqual(len(self._promises()), 1)
 
@@ -162,7 +162,7 @@ class TestPortalForms(CollectionsPortalCommon, HttpCase):
             ([(str(later), "100"), (str(day), "100")], "follow each other"),
             ([(str(day), "100"), (str(day), "100")], "follow each other"),
             ([(str(day), "100"), (str(self.today + timedelta(days=400)), "100")], "must fall between"),
-            ([(str(day), "1000"), (str(later), "900")], "more than what you owe"),
+            ([(str(day), "1000"), (str(later), "900")], "more than what is owed"),
             ([(str(day), "100"), (str(later), "")], "amount is not valid"),
             ([(str(day), "100"), ("tomorrow", "100")], "date is not valid"),
             ([(str(self.today + timedelta(days=i + 1)), "10") for i in range(7)], "at most 6"),

@@ -123,3 +123,26 @@ class TestPortalPage(CollectionsPortalCommon, HttpCase):
         self.assertIn("o_collections_disputes", response.text)
         self.assertIn("Promised", response.text)
         self.assertIn("Disputed", response.text)
+
+    def test_bank_transfer_instructions(self):
+        self.assertNotIn("o_collections_bank_transfer", self.url_open(self.path).text, "no account, no instructions")
+        bank = self.env["res.bank"].create({"name": "BBVA México", "bic": "BCMRMXMM"})
+        account = self.env["res.partner.bank"].create(
+            {"acc_number": "012180001234567891", "partner_id": self.company.partner_id.id, "bank_id": bank.id}
+        )
+        self.company_data["default_journal_bank"].bank_account_id = account
+        response = self.url_open(self.path)
+        card = response.text.split("o_collections_bank_transfer", 1)[1].split("o_collections_promise", 1)[0]
+        for text in ("BBVA México", "012180001234567891", "BCMRMXMM", self.company.name):
+            self.assertIn(text, card)
+        references = card.split("o_collections_transfer_references", 1)[1]
+        for invoice in self.invoice_1 | self.invoice_2 | self.invoice_future:
+            self.assertTrue(invoice.payment_reference)
+            self.assertIn(invoice.payment_reference, references)
+        self.assertNotIn(self.invoice_b.name, references)
+        # In the customer's language.
+        self.env["res.lang"]._activate_lang("es_ES")
+        self.env["ir.module.module"]._load_module_terms(["collections_portal"], ["es_ES"], overwrite=True)
+        spanish = self.url_open(self.path, cookies={"frontend_lang": "es_ES"})
+        self.assertIn("Pagar por transferencia bancaria", spanish.text)
+        self.assertIn("Referencia a indicar", spanish.text)

@@ -15,7 +15,7 @@ class TestPortalPayment(CollectionsPortalCommon, HttpCase):
         return self.url_open(f"{path or self.path}/pay?{query}{extra}")
 
     def _payment(self, invoices, amount=None, mode=None):
-        return self.link._portal_payment_values(invoices.ids, amount=amount, mode=mode)
+        return self._payment_values(invoices.ids, amount=amount, mode=mode)
 
     def _transaction_params(self, payment, **overrides):
         params = {

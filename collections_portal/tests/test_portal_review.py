@@ -1,5 +1,4 @@
 import html
-import json
 import re
 
 from odoo.tests import HttpCase, JsonRpcException, new_test_user, tagged
@@ -60,20 +59,6 @@ class TestPortalReview(CollectionsPortalCommon, HttpCase):
         route = route or f"{path or self.path}/transaction/{payment['selection']}"
         return self._jsonrpc(route, params)
 
-    def _jsonrpc(self, route, params):
-        """``make_jsonrpc_request``, with the error's message in the exception raised."""
-        response = self.url_open(
-            route,
-            data=json.dumps({"jsonrpc": "2.0", "method": "call", "id": 1, "params": params}),
-            headers={"Content-Type": "application/json"},
-        )
-        response.raise_for_status()
-        decoded = response.json()
-        if "error" in decoded:
-            error = decoded["error"]["data"]
-            raise JsonRpcException(code=decoded["error"]["code"], message=f"{error['name']}: {error['message']}")
-        return decoded.get("result")
-
     def _pay_with_saved_card(self, payment, **overrides):
         return self._transaction(
             payment,
@@ -110,7 +95,7 @@ class TestPortalReview(CollectionsPortalCommon, HttpCase):
 
     def test_link_holder_cannot_pay_with_the_customers_saved_card(self):
         self._require_demo_provider()
-        payment = self.link._portal_payment_values(self.invoice_1.ids)
+        payment = self._payment_values(self.invoice_1.ids)
         self._assert_json_error("Saved payment methods", self._pay_with_saved_card, payment)
         self.assertFalse(self._transactions())
         self.assertRecordValues(self.invoice_1, [{"amount_residual": 1000.0, "payment_state": "not_paid"}])
@@ -121,7 +106,7 @@ class TestPortalReview(CollectionsPortalCommon, HttpCase):
 
     def test_another_logged_in_user_cannot_pay_with_the_customers_saved_card(self):
         self._require_demo_provider()
-        payment = self.link._portal_payment_values(self.invoice_1.ids)
+        payment = self._payment_values(self.invoice_1.ids)
         self.authenticate("admin", "admin")
         self._assert_json_error("Saved payment methods", self._pay_with_saved_card, payment)
         self.assertFalse(self._transactions())
@@ -130,7 +115,7 @@ class TestPortalReview(CollectionsPortalCommon, HttpCase):
     def test_link_holder_cannot_save_a_card_for_the_customer(self):
         self._require_demo_provider()
         tokens = self._tokens()
-        payment = self.link._portal_payment_values(self.invoice_1.ids)
+        payment = self._payment_values(self.invoice_1.ids)
         values = self._transaction(payment, tokenization_requested=True)
         transaction = self._transactions()
         self.assertEqual(transaction.reference, values["reference"])
@@ -143,7 +128,7 @@ class TestPortalReview(CollectionsPortalCommon, HttpCase):
 
     def test_unknown_flow_is_refused(self):
         self._require_demo_provider()
-        payment = self.link._portal_payment_values(self.invoice_1.ids)
+        payment = self._payment_values(self.invoice_1.ids)
         self._assert_json_error("payment method is not valid", self._transaction, payment, flow="validation")
         self.assertFalse(self._transactions())
 
@@ -151,13 +136,13 @@ class TestPortalReview(CollectionsPortalCommon, HttpCase):
         self._require_demo_provider()
         self._customer_portal_user()
         self.authenticate("abarrotes_portal", "abarrotes_portal")
-        payment = self.link._portal_payment_values(self.invoice_1.ids)
+        payment = self._payment_values(self.invoice_1.ids)
         values = self._pay_with_saved_card(payment)
         transaction = self._transactions()
         self.assertEqual(transaction.reference, values["reference"])
         self.assertRecordValues(transaction, [{"token_id": self.saved_card.id, "amount": 1000.0}])
         # And may save a new one.
-        payment = self.link._portal_payment_values(self.invoice_2.ids)
+        payment = self._payment_values(self.invoice_2.ids)
         values = self._transaction(payment, tokenization_requested=True)
         self.assertTrue(self._transactions().filtered(lambda tx: tx.reference == values["reference"]).tokenize)
 
@@ -217,9 +202,9 @@ class TestPortalReview(CollectionsPortalCommon, HttpCase):
 
     def test_oversized_ids_are_refused_cleanly(self):
         self._require_demo_provider()
-        self._transaction(self.link._portal_payment_values(self.invoice_1.ids))
+        self._transaction(self._payment_values(self.invoice_1.ids))
         transaction = self._transactions()
-        token = self.link._portal_transaction_token(transaction)
+        token = transaction._collection_transaction_token(self.link)
         for tx_id in (2**31, 2**63, 10**30, -1, 0, "1e3", "1_0", " "):
             response = self.url_open(f"{self.path}/confirmation?tx_id={tx_id}&tx_token={token}")
             self.assertEqual(response.status_code, 404, tx_id)
@@ -232,7 +217,7 @@ class TestPortalReview(CollectionsPortalCommon, HttpCase):
             self.assertEqual(response.status_code, 400, invoice_id)
             self.assertIn("o_collections_error", response.text)
         self.assertEqual(self.url_open(f"{self.path}/pay?invoice_ids={2**31 - 1}").status_code, 404)
-        payment = self.link._portal_payment_values(self.invoice_1.ids)
+        payment = self._payment_values(self.invoice_1.ids)
         for selection in (str(2**31), f"{self.invoice_1.id},{10**30}"):
             with self.assertRaises(JsonRpcException):
                 self._transaction(payment, route=f"{self.path}/transaction/{selection}")
@@ -300,7 +285,7 @@ class TestPortalReview(CollectionsPortalCommon, HttpCase):
         self.assertEqual(response.status_code, 400)
         self.assertIn("cannot be paid online", response.text)
         self.assertFalse(self._transactions())
-        self.assertEqual(self.env["collection.portal.link"]._portal_overdue_count(self._customer_portal_user()), 1)
+        self.assertEqual(self.env["collection.portal.link"]._get_overdue_count(self._customer_portal_user()), 1)
 
     def test_blocked_invoice_is_still_open(self):
         """The engine still reminds a blocked invoice: the page still shows it as owed."""
@@ -310,5 +295,5 @@ class TestPortalReview(CollectionsPortalCommon, HttpCase):
         invoice_2 = next(doc for doc in summary["invoices"] if doc["move"] == self.invoice_2)
         self.assertTrue(invoice_2["payable"])
         self.assertIn(self.invoice_2.id, summary["totals"][0]["overdue_invoice_ids"])
-        self.assertEqual(self.env["collection.portal.link"]._portal_overdue_count(self._customer_portal_user()), 2)
-        self.assertEqual(self.link._portal_payment_values(self.invoice_2.ids)["amount"], 500.0)
+        self.assertEqual(self.env["collection.portal.link"]._get_overdue_count(self._customer_portal_user()), 2)
+        self.assertEqual(self._payment_values(self.invoice_2.ids)["amount"], 500.0)
