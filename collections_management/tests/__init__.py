@@ -7,4 +7,5 @@ from . import (
     test_promise,
     test_security,
     test_team_assignment,
+    test_translations,
 )
