@@ -5,4 +5,5 @@ from . import (
     test_portal_payment,
     test_portal_review,
     test_portal_tour,
+    test_statement_translation,
 )
