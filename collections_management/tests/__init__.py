@@ -9,4 +9,5 @@ from . import (
     test_promise_dispute_rules,
     test_security,
     test_team_assignment,
+    test_translations,
 )

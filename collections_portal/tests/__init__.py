@@ -7,4 +7,5 @@ from . import (
     test_portal_review,
     test_portal_security,
     test_portal_tour,
+    test_statement_translation,
 )
