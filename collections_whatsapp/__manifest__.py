@@ -1,6 +1,6 @@
 {
     "name": "Collections: WhatsApp",
-    "version": "19.0.1.0.1",
+    "version": "19.0.1.1.0",
     "category": "Accounting/Accounting",
     "summary": "Send collection reminders through the WhatsApp Business Cloud API, track delivery and replies",
     "author": "Collections for Odoo contributors",
@@ -16,6 +16,7 @@
         "data/ir_cron_data.xml",
         "views/collection_whatsapp_account_views.xml",
         "views/collection_whatsapp_template_views.xml",
+        "views/collection_whatsapp_message_views.xml",
         "views/collection_level_views.xml",
         "views/collection_case_views.xml",
         "views/collection_communication_views.xml",
