@@ -24,6 +24,11 @@
         "wizard/collection_whatsapp_reply_views.xml",
         "views/collections_whatsapp_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "collections_whatsapp/static/tests/tours/*.js",
+        ],
+    },
     "demo": [
         "demo/collections_whatsapp_demo.xml",
     ],

@@ -124,6 +124,14 @@ class TestWhatsappMedia(WhatsappInboundCommon):
         self.assertEqual((response.status_code, response.content), (200, PNG))
         self.assertEqual(len(self._reply_tasks()), 1, "a file is a message: the collector answers it")
 
+    def test_collector_opens_the_proof_from_the_case(self):
+        self.fake.media["proof-png"] = (PNG, "image/png")
+        self._message("image", {"caption": "Transferencia", "mime_type": "image/png", "id": "proof-png"})
+        self._download()
+        self.start_tour(
+            f"/odoo/collection.case/{self.case.id}", "collections_whatsapp_open_proof_tour", login=self.collector.login
+        )
+
     def test_document_keeps_its_file_name(self):
         self.fake.media["doc-77"] = (PDF, "application/pdf")
         message_id = self._message(
