@@ -1,6 +1,11 @@
+import re
+
 from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
 from .res_partner import CONSENT_SOURCES
+
+E164_RE = re.compile(r"\+[1-9]\d{6,14}")
 
 
 class CollectionWhatsappOptout(models.Model):
@@ -23,6 +28,36 @@ class CollectionWhatsappOptout(models.Model):
     )
 
     _unique_number = models.UniqueIndex("(number) WHERE active IS TRUE", "This number has already opted out.")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("number"):
+                vals["number"] = self._format_typed(vals["number"])
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if vals.get("number"):
+            vals = dict(vals, number=self._format_typed(vals["number"]))
+        return super().write(vals)
+
+    @api.model
+    def _format_typed(self, number):
+        """A number as a user types it (national or international) in E.164, read in the
+        company's country; a clear error when it is not a phone number. Numbers already in
+        E.164 (from WhatsApp) are kept as they are."""
+        if E164_RE.fullmatch(number):
+            return number
+        formatted = self._phone_format(number=number, country=self.env.company.country_id, force_format="E164")
+        if not formatted:
+            raise ValidationError(
+                _(
+                    "%(number)s is not a valid phone number in %(country)s.",
+                    number=number,
+                    country=self.env.company.country_id.name or _("any country"),
+                )
+            )
+        return formatted
 
     @api.model
     def _normalize(self, number):

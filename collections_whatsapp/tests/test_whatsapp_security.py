@@ -1,7 +1,7 @@
 from unittest.mock import patch
 
-from odoo.exceptions import UserError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import Form, HttpCase, new_test_user, tagged
 
 from odoo.addons.collections_whatsapp.tools.whatsapp_api import WhatsAppClient
 
@@ -293,3 +293,62 @@ class TestWhatsappWebhookHostileBodies(WhatsappCommon, HttpCase):
     def test_body_that_is_not_utf8_is_refused(self):
         with self.assertLogs("odoo.addons.collections_whatsapp.controllers.main", "WARNING"):
             self.assertEqual(self._post_signed(b"\xff\xfe{}").status_code, 400)
+
+
+@tagged("post_install", "-at_install")
+class TestWhatsappRoles(WhatsappCommon):
+    """Who may change what a WhatsApp answer does and who is left alone."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.manager = new_test_user(
+            cls.env,
+            login="jefa_cobranza",
+            groups="base.group_user,collections_management.collections_management_group_manager",
+        )
+        cls.collector = new_test_user(
+            cls.env,
+            login="cobrador_roles",
+            groups="base.group_user,collections_management.collections_management_group_collector",
+        )
+
+    def test_manager_maps_a_template_button_and_collector_cannot(self):
+        with Form(self.template_es.with_user(self.manager)) as template:
+            with template.button_ids.new() as button:
+                button.index = 0
+                button.name = "Pagar ahora"
+                button.payload = "PAGAR"
+                button.action = "pay_link"
+        self.assertRecordValues(
+            self.template_es.button_ids, [{"payload": "PAGAR", "action": "pay_link", "account_id": self.account.id}]
+        )
+        self.assertEqual(len(self.account.with_user(self.collector).button_ids), 5, "4 shipped, 1 of the template")
+        with self.assertRaises(AccessError):
+            self.template_es.button_ids.with_user(self.collector).action = "talk"
+
+    def test_manager_records_a_typed_number_as_opted_out(self):
+        optout = self.env["collection.whatsapp.optout"].with_user(self.manager).create({"number": "477 123 4567"})
+        self.assertEqual(optout.number, "+524771234567", "read in the company's country (Mexico)")
+        self._invoice(self.customer, 1000.0, 10)
+        self._run()
+        self._send_queue()
+        self.assertIn("asked not to receive reminders", self._whatsapp().failure_reason)
+        with self.assertRaisesRegex(ValidationError, "not a valid phone number"):
+            self.env["collection.whatsapp.optout"].with_user(self.manager).create({"number": "12"})
+        with self.assertRaises(AccessError):
+            self.env["collection.whatsapp.optout"].with_user(self.collector).create({"number": "477 123 9999"})
+
+    def test_collector_reads_the_transport_of_their_customers_only(self):
+        case = self.env["collection.case"].create(
+            {"partner_id": self.customer.id, "company_id": self.company.id, "user_id": self.collector.id}
+        )
+        self.assertTrue(case)
+        mine = self._make_communication(self.customer)
+        other = self._make_communication(self.customer_b)
+        (mine | other)._send_whatsapp()
+        self._send_queue()
+        Message = self.env["collection.whatsapp.message"].with_user(self.collector)
+        self.assertEqual(Message.search([]), mine.whatsapp_message_id)
+        with self.assertRaises(AccessError):
+            mine.whatsapp_message_id.with_user(self.collector).state = "queued"
