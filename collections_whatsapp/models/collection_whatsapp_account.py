@@ -396,9 +396,11 @@ class CollectionWhatsappAccount(models.Model):
         """This account in the environment the webhook works in: the company's collections
         user (tasks and notes are theirs, not the public user's), elevated, in its company."""
         self.ensure_one()
-        user = self.sudo().user_id
-        if not user.active or self.company_id not in user.company_ids:
-            user = self.env["res.users"].browse(SUPERUSER_ID)
+        candidates = self.sudo().user_id | self.env.ref("base.user_admin", raise_if_not_found=False).sudo()
+        user = next(
+            (u for u in candidates if u.active and self.company_id in u.company_ids),
+            self.env["res.users"].browse(SUPERUSER_ID),
+        )
         return self.with_user(user).with_company(self.company_id).sudo()
 
     def _webhook_process(self, payload):

@@ -165,10 +165,16 @@ class CollectionWhatsappMessage(models.Model):
 
     def _send_batch(self):
         """Hand this batch to Meta, one account at a time, one message at a time. Returns the
-        ids of accounts that asked us to slow down (their messages stay queued)."""
+        ids of accounts that asked us to slow down (their messages stay queued).
+
+        Each message is flagged ``sending`` (and its request kept) in a durable step before Meta
+        is called; its outcome is recorded in the same step as the next message's flag (one round
+        trip to the database per message), and at the end of the batch. A crash in between leaves
+        at most one message flagged: it is never sent again."""
         postponed = set()
         communications = self.communication_id
         optouts = self.env["collection.whatsapp.optout"]._optout_numbers(self.mapped("number"))
+        outcomes = []  # [(message, values)] recorded with the next durable step
         for account, messages in self.grouped("account_id").items():
             interval = 1.0 / account.messages_per_second if account.messages_per_second > 0 else 0.0
             with account._get_client() as client:
@@ -178,14 +184,16 @@ class CollectionWhatsappMessage(models.Model):
                     try:
                         payload, body = message.communication_id._whatsapp_prepare(account, optouts)
                     except _WhatsAppSkip as skip:
-                        message._record({"state": "cancelled", "failure_reason": skip.reason})
+                        outcomes.append((message, {"state": "cancelled", "failure_reason": skip.reason}))
                         continue
                     if interval:
                         delay = next_at - time.monotonic()
                         if delay > 0:
                             time.sleep(delay)
                         next_at = max(next_at, time.monotonic()) + interval
-                    message._record({"sending": True, "payload": json.dumps(payload), "body": body})
+                    outcomes.append((message, {"sending": True, "payload": json.dumps(payload), "body": body}))
+                    self._record(outcomes)
+                    outcomes = []
                     try:
                         wamid = client.send_message(phone_number_id, payload)
                     except WhatsAppApiError as error:
@@ -195,34 +203,62 @@ class CollectionWhatsappMessage(models.Model):
                                 account.name,
                                 len(messages) - index,
                             )
-                            message._record({"sending": False})
+                            outcomes.append((message, {"sending": False}))
                             postponed.add(account.id)
                             delay = error.retry_after or account.max_retry_wait
                             self.env.ref("collections_whatsapp.ir_cron_collection_whatsapp_queue")._trigger(
                                 fields.Datetime.now() + timedelta(seconds=delay)
                             )
                             break
-                        message._record(
-                            {
-                                "sending": False,
-                                "state": "uncertain" if error.uncertain else "failed",
-                                "error_code": error.code or 0,
-                                "error_title": error.title or False,
-                                "failure_reason": account._error_message(error),
-                            }
+                        outcomes.append(
+                            (
+                                message,
+                                {
+                                    "sending": False,
+                                    "state": "uncertain" if error.uncertain else "failed",
+                                    "error_code": error.code or 0,
+                                    "error_title": error.title or False,
+                                    "failure_reason": account._error_message(error),
+                                },
+                            )
                         )
                         continue
-                    message._record(
-                        {"sending": False, "state": "sent", "wamid": wamid, "sent_date": fields.Datetime.now()}
-                    )
+                    sent = {"sending": False, "state": "sent", "wamid": wamid, "sent_date": fields.Datetime.now()}
+                    outcomes.append((message, sent))
+        self._record(outcomes)
         communications.invalidate_recordset()
         return postponed
 
-    def _record(self, values):
-        """Write one step of a message's sending and make it durable at once."""
-        self.ensure_one()
-        self.write(values)
-        self.flush_recordset()
+    @api.model
+    def _record(self, steps):
+        """Write steps of sending [(message, values)] in one round trip to the database and make
+        them durable at once. Plain UPDATEs (this runs for every message, between two calls to
+        Meta): the fields are plain columns nothing stored depends on; the cache and what is
+        computed from them are invalidated."""
+        if not steps:
+            return
+        messages = self.browse([message.id for message, __ in steps])
+        fnames = sorted({fname for __, values in steps for fname in values})
+        for fname in fnames:
+            field = self._fields[fname]
+            assert field.store and field.column_type and not field.relational and not field.translate, fname
+        messages.flush_recordset(fnames)
+        uid, now = self.env.uid, self.env.cr.now()
+        self.env.cr.execute(
+            SQL("; ").join(
+                SQL(
+                    "UPDATE %s SET %s, write_uid = %s, write_date = %s WHERE id = %s",
+                    SQL.identifier(self._table),
+                    SQL(", ").join(SQL("%s = %s", SQL.identifier(fname), values[fname]) for fname in sorted(values)),
+                    uid,
+                    now,
+                    message.id,
+                )
+                for message, values in steps
+            )
+        )
+        messages.invalidate_recordset(fnames + ["write_uid", "write_date"])
+        messages.modified(fnames)
         self._checkpoint()
 
     def _notify_communications(self):
