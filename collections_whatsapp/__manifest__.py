@@ -1,6 +1,6 @@
 {
     "name": "Collections: WhatsApp",
-    "version": "19.0.1.0.1",
+    "version": "19.0.1.1.0",
     "category": "Accounting/Accounting",
     "summary": "Send collection reminders through the WhatsApp Business Cloud API, track delivery and replies",
     "author": "Collections for Odoo contributors",
@@ -17,6 +17,7 @@
         "data/base_automation_data.xml",
         "views/collection_whatsapp_account_views.xml",
         "views/collection_whatsapp_template_views.xml",
+        "views/collection_whatsapp_message_views.xml",
         "views/collection_level_views.xml",
         "views/ir_actions_server_views.xml",
         "views/collection_case_views.xml",
@@ -25,6 +26,11 @@
         "wizard/collection_whatsapp_reply_views.xml",
         "views/collections_whatsapp_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "collections_whatsapp/static/tests/tours/*.js",
+        ],
+    },
     "demo": [
         "demo/collections_whatsapp_demo.xml",
     ],

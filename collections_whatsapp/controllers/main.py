@@ -33,8 +33,11 @@ class CollectionsWhatsappWebhook(http.Controller):
         try:
             payload = json.loads(body)
             account._webhook_process(payload)
-        except (ValueError, TypeError, AttributeError) as exc:
-            _logger.warning("Malformed WhatsApp webhook body rejected: %s", exc)
+        except (ValueError, TypeError, AttributeError, RecursionError) as exc:
+            # One short line: the exception's text may be huge (deep nesting) or hostile.
+            _logger.warning(
+                "Malformed WhatsApp webhook body rejected (%s, %s bytes)", type(exc).__name__, len(body or b"")
+            )
             request.env.cr.rollback()
             return request.make_json_response({"error": "malformed body"}, status=400)
         return request.make_json_response({"status": "ok"})

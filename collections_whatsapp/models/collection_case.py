@@ -17,6 +17,20 @@ class CollectionCase(models.Model):
         for case in self:
             case.whatsapp_window_open = Communication._whatsapp_window_open(case.partner_id, now)
 
+    def _whatsapp_numbers(self):
+        """{E.164 number: contact} the case may be written to on WhatsApp: the customer's and its
+        contacts' numbers, and the number the customer last wrote from."""
+        self.ensure_one()
+        partner = self.partner_id.commercial_partner_id
+        contacts = self.env["res.partner"].sudo().search([("id", "child_of", partner.id), ("phone", "!=", False)])
+        numbers = {}
+        for contact in contacts.sorted(lambda c: (c != partner, c.id)):
+            if contact.phone_sanitized:
+                numbers.setdefault(contact.phone_sanitized, contact)
+        if partner.whatsapp_last_inbound_number:
+            numbers.setdefault(partner.whatsapp_last_inbound_number, partner)
+        return {number: contact.with_env(self.env) for number, contact in numbers.items()}
+
     def action_whatsapp_reply(self):
         self.ensure_one()
         return {

@@ -12,9 +12,29 @@ class CollectionLevel(models.Model):
         domain="[('status', '=', 'approved'), ('company_id', 'in', [company_id, False])]",
         help="A template approved by Meta; the customer's language picks the variant of the same name.",
     )
+    whatsapp_template_warning = fields.Char(
+        string="WhatsApp Template Warning",
+        compute="_compute_whatsapp_template_warning",
+        help="Why the WhatsApp template of this level cannot be sent right now.",
+    )
     fallback = fields.Selection(
         selection_add=[("whatsapp", "Send a WhatsApp message")], ondelete={"whatsapp": "set default"}
     )
+
+    @api.depends("channel_whatsapp", "fallback", "whatsapp_template_id.status", "whatsapp_template_id.rejected_reason")
+    def _compute_whatsapp_template_warning(self):
+        for level in self:
+            template = level.whatsapp_template_id
+            reason = (
+                template.sudo()._check_sendable()
+                if template and (level.channel_whatsapp or level.fallback == "whatsapp")
+                else False
+            )
+            level.whatsapp_template_warning = (
+                _("%s Reminders of this level will not go out on WhatsApp until it is usable again.", reason)
+                if reason
+                else False
+            )
 
     @api.constrains("channel_whatsapp", "whatsapp_template_id")
     def _check_whatsapp_template(self):

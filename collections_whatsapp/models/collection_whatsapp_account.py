@@ -3,14 +3,22 @@ import hmac
 import logging
 import unicodedata
 
-from odoo import _, api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.mimetypes import guess_mimetype
 
 from ..tools import WhatsAppApiError, WhatsAppClient
+from .collection_whatsapp_message import _MediaRefused
 
 _logger = logging.getLogger(__name__)
 
 MANAGER = "collections_management.collections_management_group_manager"
+DEFAULT_MEDIA_TYPES = (
+    "image/jpeg, image/png, image/webp, application/pdf, audio/ogg, audio/mpeg, audio/mp4, audio/aac, audio/amr, "
+    "video/mp4, video/3gpp"
+)
+# The type a file really is may be reported as one of these when Meta declares the first.
+MIME_EQUIVALENTS = {"audio/ogg": {"application/ogg", "audio/ogg", "audio/opus"}, "audio/mp4": {"video/mp4"}}
 
 
 class CollectionWhatsappAccount(models.Model):
@@ -83,6 +91,21 @@ class CollectionWhatsappAccount(models.Model):
         default=50.0, help="Pace of mass sends (Meta's default limit is 80 per second). 0: as fast as possible."
     )
     batch_size = fields.Integer(default=100, help="Messages sent between two database commits.")
+    user_id = fields.Many2one(
+        "res.users",
+        string="Collections User",
+        default=lambda self: self.env.user,
+        help="The user in whose name the webhook records customers' messages, notes and tasks.",
+    )
+    media_max_size = fields.Float(
+        string="Largest File (MB)", default=16.0, help="Files customers send that are larger are not downloaded."
+    )
+    media_mime_types = fields.Char(
+        string="Accepted File Types",
+        default=DEFAULT_MEDIA_TYPES,
+        help="MIME types of the files customers send that are downloaded (comma-separated).",
+    )
+    button_ids = fields.One2many("collection.whatsapp.button", "account_id", string="Reply Buttons")
     template_ids = fields.One2many("collection.whatsapp.template", "account_id", string="Templates")
     template_count = fields.Integer(compute="_compute_template_count")
     webhook_url = fields.Char(compute="_compute_webhook_url", string="Webhook URL")
@@ -118,7 +141,9 @@ class CollectionWhatsappAccount(models.Model):
                 [("company_id", "=", company_id), ("is_default", "=", True)], limit=1
             ):
                 vals["is_default"] = True
-        return super().create(vals_list)
+        accounts = super().create(vals_list)
+        self.env["collection.whatsapp.button"]._create_defaults(accounts)
+        return accounts
 
     def write(self, vals):
         if vals.get("is_default"):
@@ -312,7 +337,8 @@ class CollectionWhatsappAccount(models.Model):
             "template": {
                 "name": template.name,
                 "language": {"code": template.language},
-                "components": [{"type": "body", "parameters": parameters}] if parameters else [],
+                "components": ([{"type": "body", "parameters": parameters}] if parameters else [])
+                + template._get_button_components(),
             },
         }
         if reference:
@@ -366,22 +392,38 @@ class CollectionWhatsappAccount(models.Model):
                 found = account
         return found
 
+    def _webhook_env_account(self):
+        """This account in the environment the webhook works in: the company's collections
+        user (tasks and notes are theirs, not the public user's), elevated, in its company."""
+        self.ensure_one()
+        candidates = self.sudo().user_id | self.env.ref("base.user_admin", raise_if_not_found=False).sudo()
+        user = next(
+            (u for u in candidates if u.active and self.company_id in u.company_ids),
+            self.env["res.users"].browse(SUPERUSER_ID),
+        )
+        return self.with_user(user).with_company(self.company_id).sudo()
+
     def _webhook_process(self, payload):
         """Apply a verified webhook notification. Raises ValueError when its shape is wrong."""
         self.ensure_one()
         if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
             raise ValueError("no entry list")
-        Communication = self.env["collection.communication"].sudo()
+        signer = self._webhook_env_account()
+        Communication = signer.env["collection.communication"]
         for entry in payload["entry"]:
             if not isinstance(entry, dict) or not isinstance(entry.get("changes", []), list):
                 raise ValueError("bad entry")
             for change in entry.get("changes", []):
                 if not isinstance(change, dict) or not isinstance(change.get("value", {}), dict):
                     raise ValueError("bad change")
+                if change.get("field") == "message_template_status_update":
+                    accounts = signer._webhook_waba_accounts(str(entry.get("id") or ""))
+                    signer.env["collection.whatsapp.template"]._apply_status_update(accounts, change.get("value") or {})
+                    continue
                 if change.get("field") != "messages":
                     continue
                 value = change.get("value") or {}
-                account = self._webhook_account(value)
+                account = signer._webhook_account(value)
                 if not account:
                     continue
                 statuses = value.get("statuses") or []
@@ -394,6 +436,46 @@ class CollectionWhatsappAccount(models.Model):
                     Communication._whatsapp_process_inbound(account, messages, value.get("contacts") or [])
         return True
 
+    def _webhook_waba_accounts(self, waba_id):
+        """The accounts of the business account a notification is about that share the app
+        secret which signed it (the signing account when the notification names none)."""
+        if not waba_id or waba_id == self.waba_id:
+            return self
+        others = self.sudo().search([("waba_id", "=", waba_id)])
+        return others.filtered(lambda a: a.app_secret == self.sudo().app_secret).with_env(self.env)
+
+    # Media ----------------------------------------------------------------------------------------
+
+    def _media_max_bytes(self):
+        self.ensure_one()
+        return int((self.media_max_size or 16.0) * 1024 * 1024)
+
+    def _media_too_large_message(self):
+        self.ensure_one()
+        return _("The file is larger than the %s MB accepted from customers.", f"{self.media_max_size:g}")
+
+    def _check_media(self, declared, size, content=None):
+        """Refuse (``_MediaRefused``) a file of a type not accepted or too large; with the
+        content, also one that is not what Meta declared it to be."""
+        self.ensure_one()
+        accepted = {t.strip().lower() for t in (self.media_mime_types or "").split(",") if t.strip()}
+        if declared not in accepted:
+            raise _MediaRefused(_("Files of type %s are not accepted from customers.", declared or "?"))
+        try:
+            size = int(size) if size is not None else None
+        except (TypeError, ValueError):
+            size = None
+        if size is not None and size > self._media_max_bytes():
+            raise _MediaRefused(self._media_too_large_message())
+        if content is not None:
+            found = guess_mimetype(content, default="application/octet-stream")
+            if found != declared and found not in MIME_EQUIVALENTS.get(declared, ()):
+                # The first bytes say what a file is; only formats Odoo cannot recognise are trusted.
+                if found != "application/octet-stream":
+                    raise _MediaRefused(
+                        _("The file claims to be %(declared)s but is %(found)s.", declared=declared, found=found)
+                    )
+
     def _webhook_account(self, value):
         """The account a notification is for: the one that verified it, unless the phone number
         id of the notification is another account signed with the same app secret."""
@@ -402,7 +484,7 @@ class CollectionWhatsappAccount(models.Model):
             return self
         other = self.sudo().search([("phone_number_id", "=", str(phone_number_id))], limit=1)
         if other and other.app_secret == self.sudo().app_secret:
-            return other
+            return other._webhook_env_account()
         _logger.info("WhatsApp webhook for unknown phone number id %s ignored", phone_number_id)
         return self.browse()
 

@@ -1,6 +1,9 @@
+import logging
 import re
 
 from odoo import _, api, fields, models
+
+_logger = logging.getLogger(__name__)
 
 PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 TEMPLATE_STATES = [
@@ -14,6 +17,19 @@ TEMPLATE_STATES = [
     ("deleted", "Deleted"),
     ("limit_exceeded", "Limit Exceeded"),
 ]
+# Meta's template events and the status they leave the template in (FLAGGED only warns).
+STATUS_EVENTS = {
+    "approved": "approved",
+    "reinstated": "approved",
+    "rejected": "rejected",
+    "paused": "paused",
+    "disabled": "disabled",
+    "pending_deletion": "pending_deletion",
+    "deleted": "deleted",
+    "in_appeal": "in_appeal",
+    "pending": "pending",
+    "limit_exceeded": "limit_exceeded",
+}
 # What a new template's variables are mapped to, in order, until someone changes them.
 DEFAULT_MAPPING = ["customer_name", "total_overdue", "oldest_due_date", "invoice_numbers", "portal_url", "company_name"]
 
@@ -35,7 +51,9 @@ class CollectionWhatsappTemplate(models.Model):
         required=True,
     )
     status = fields.Selection(TEMPLATE_STATES, default="pending", required=True, index=True)
-    rejected_reason = fields.Char(readonly=True)
+    rejected_reason = fields.Char(string="Reason", readonly=True, help="Why Meta rejected, paused or disabled it.")
+    status_date = fields.Datetime(string="Status Changed On", readonly=True, copy=False)
+    button_ids = fields.One2many("collection.whatsapp.button", "template_id", string="Reply Buttons", copy=True)
     parameter_format = fields.Selection(
         [("positional", "Positional ({{1}})"), ("named", "Named ({{name}})")],
         default="positional",
@@ -143,9 +161,93 @@ class CollectionWhatsappTemplate(models.Model):
                     dict(values, account_id=account.id, name=remote["name"], language=remote["language"])
                 )
             template.action_create_variables()
+            template._sync_buttons(remote.get("components") or [])
             seen |= template
         (existing - seen).write({"status": "deleted", "last_sync": now})
         return seen
+
+    def _sync_buttons(self, components):
+        """A mapping line for each quick-reply button Meta lists that has none yet: mapped like
+        the account's button of the same text, else to nothing until someone chooses."""
+        self.ensure_one()
+        Account = self.env["collection.whatsapp.account"]
+        quick_replies = [
+            button
+            for component in components
+            if isinstance(component, dict) and (component.get("type") or "").upper() == "BUTTONS"
+            for button in component.get("buttons") or []
+            if isinstance(button, dict) and (button.get("type") or "").upper() == "QUICK_REPLY" and button.get("text")
+        ]
+        known = set(self.button_ids.mapped("index"))
+        defaults = {Account._normalize_keyword(b.name): b for b in self.account_id.button_ids if not b.template_id}
+        values = []
+        for index, button in enumerate(quick_replies):
+            if index in known:
+                continue
+            default = defaults.get(Account._normalize_keyword(button["text"]))
+            payload = default.payload if default else Account._normalize_keyword(button["text"]).replace(" ", "_")
+            values.append(
+                {
+                    "account_id": self.account_id.id,
+                    "template_id": self.id,
+                    "index": index,
+                    "name": button["text"],
+                    "payload": payload,
+                    "action": default.action if default else "none",
+                }
+            )
+        return self.env["collection.whatsapp.button"].create(values)
+
+    @api.model
+    def _apply_status_update(self, accounts, value):
+        """Meta's ``message_template_status_update``: the template (found by Meta's id, else by
+        name and language) takes the new status and its reason. Events about templates we do not
+        know, or Meta's quality flags, change nothing."""
+        if not accounts or not isinstance(value, dict):
+            return self.browse()
+        event = str(value.get("event") or "").lower()
+        status = STATUS_EVENTS.get(event)
+        if not status:
+            return self.browse()
+        domain = [("account_id", "in", accounts.ids)]
+        if value.get("message_template_id"):
+            templates = self.with_context(active_test=False).search(
+                domain + [("meta_id", "=", str(value["message_template_id"]))]
+            )
+        else:
+            templates = self.browse()
+        if not templates and value.get("message_template_name") and value.get("message_template_language"):
+            templates = self.with_context(active_test=False).search(
+                domain
+                + [
+                    ("name", "=", str(value["message_template_name"])),
+                    ("language", "=", str(value["message_template_language"])),
+                ]
+            )
+        if not templates:
+            _logger.info("WhatsApp template status %s for unknown template %s ignored", event, value)
+            return templates
+        other_info = value.get("other_info") if isinstance(value.get("other_info"), dict) else {}
+        reasons = [
+            str(part)
+            for part in (value.get("reason"), other_info.get("title"), other_info.get("description"))
+            if part and str(part).upper() != "NONE"
+        ]
+        disable_date = (
+            (value.get("disable_info") or {}).get("disable_date")
+            if isinstance(value.get("disable_info"), dict)
+            else None
+        )
+        if disable_date:
+            reasons.append(_("disabled on %s", disable_date))
+        templates.write(
+            {
+                "status": status,
+                "rejected_reason": " — ".join(reasons) if status != "approved" else False,
+                "status_date": fields.Datetime.now(),
+            }
+        )
+        return templates
 
     # ------------------------------------------------------------------
     # Filling
@@ -166,6 +268,20 @@ class CollectionWhatsappTemplate(models.Model):
             return self
         base = variants.filtered(lambda t: t.language.split("_")[0] == lang.split("_")[0])
         return base[0] if base else self
+
+    def _get_button_components(self):
+        """Quick-reply buttons with our payloads, so the webhook tells which one was pressed."""
+        self.ensure_one()
+        return [
+            {
+                "type": "button",
+                "sub_type": "quick_reply",
+                "index": str(button.index),
+                "parameters": [{"type": "payload", "payload": button.payload}],
+            }
+            for button in self.button_ids.sorted("index")
+            if button.payload
+        ]
 
     def _get_parameters(self, communication):
         """Body parameters of Meta's template payload, filled for ``communication``."""
@@ -190,10 +306,13 @@ class CollectionWhatsappTemplate(models.Model):
         """A reason this template cannot be sent, or False."""
         self.ensure_one()
         if self.status != "approved":
+            status = dict(self._fields["status"]._description_selection(self.env)).get(self.status, self.status)
+            if self.rejected_reason:
+                status = f"{status}: {self.rejected_reason}"
             return _(
                 "The WhatsApp template %(name)s is not approved by Meta (status: %(status)s).",
                 name=self.display_name,
-                status=dict(TEMPLATE_STATES).get(self.status, self.status),
+                status=status,
             )
         if not self.account_id.active:
             return _("The WhatsApp account %s of the template is archived.", self.account_id.name)

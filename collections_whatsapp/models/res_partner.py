@@ -33,6 +33,19 @@ class ResPartner(models.Model):
         help="When the customer last wrote on WhatsApp: free-text replies are allowed for 24 hours.",
     )
     whatsapp_last_inbound_number = fields.Char(string="Last WhatsApp Number", readonly=True, copy=False)
+    whatsapp_user_id = fields.Char(
+        string="WhatsApp User ID",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Meta's business-scoped id of this contact: it identifies messages that come without a phone number.",
+    )
+    whatsapp_proof_requested_date = fields.Datetime(
+        string="Proof of Payment Requested",
+        readonly=True,
+        copy=False,
+        help='The customer pressed "I already paid" on WhatsApp: the next file they send is a proof to verify.',
+    )
 
     @api.onchange("whatsapp_optin")
     def _onchange_whatsapp_optin(self):
@@ -56,7 +69,26 @@ class ResPartner(models.Model):
         if vals.get("whatsapp_optout") and "whatsapp_optout_date" not in vals:
             vals = dict(vals, whatsapp_optout_date=now)
             vals.setdefault("whatsapp_optout_source", "manual")
-        return super().write(vals)
+        result = super().write(vals)
+        if "whatsapp_optout" in vals:
+            self._whatsapp_sync_number_optout(vals["whatsapp_optout"], vals.get("whatsapp_optout_source") or "manual")
+        return result
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        partners = super().create(vals_list)
+        partners.filtered("whatsapp_optout")._whatsapp_sync_number_optout(True, "manual")
+        return partners
+
+    def _whatsapp_sync_number_optout(self, optout, source):
+        """An opt-out recorded on a customer is kept on their number too (and an opt-in lifts
+        the number's opt-out): whoever else has the number is left alone as well."""
+        numbers = [partner.phone_sanitized for partner in self if partner.phone_sanitized]
+        Optout = self.env["collection.whatsapp.optout"]
+        if optout:
+            Optout._opt_out(numbers, source=source, partner=self[:1] if len(self) == 1 else None)
+        else:
+            Optout._opt_in(numbers)
 
     @api.model
     def _collections_whatsapp_demo_optin(self):

@@ -6,6 +6,7 @@ like Meta does: message sends, template listings with paging, phone number detai
 request so tests can count them.
 """
 
+import hashlib
 import itertools
 import json
 import re
@@ -19,6 +20,9 @@ from urllib.parse import parse_qs, urlsplit
 MESSAGES_RE = re.compile(r"^/(v[\d.]+)/([^/]+)/messages$")
 TEMPLATES_RE = re.compile(r"^/(v[\d.]+)/([^/]+)/message_templates$")
 NODE_RE = re.compile(r"^/(v[\d.]+)/([^/]+)$")
+DOWNLOAD_RE = re.compile(r"^/media-download/([^/]+)$")
+# An answer that closes the connection without a word (after the request was read).
+CLOSE = "close"
 
 
 def graph_error(code, message, http_status=400, details=None, headers=None, error_type="OAuthException"):
@@ -27,6 +31,10 @@ def graph_error(code, message, http_status=400, details=None, headers=None, erro
     if details:
         error["error_data"] = {"messaging_product": "whatsapp", "details": details}
     return http_status, {"error": error}, headers or {}
+
+
+class RawBody(bytes):
+    """An answer sent as it is (a file), not as JSON."""
 
 
 class FakeGraphAPI:
@@ -52,9 +60,13 @@ class FakeGraphAPI:
             self.delay = 0.0  # seconds to wait before answering a message send
             self.sent = Counter()  # accepted messages per 'to'
             self.accepted = {}  # message id -> payload
-            self.ids = itertools.count(1)
+            # Meta's ids are never reused: the counter survives a reset.
+            self.ids = getattr(self, "ids", None) or itertools.count(1)
             self.templates = []
             self.message_requests = 0
+            # media id -> (content bytes, mime type declared by Meta); answers scripted per media id
+            self.media = {}
+            self.media_failures = Counter()  # media id -> how many downloads fail (HTTP 500) first
 
     def script(self, *responses):
         with self.lock:
@@ -87,10 +99,14 @@ class FakeGraphAPI:
     def answer(self, method, path, query, body, headers):
         record = {"method": method, "path": path, "query": query, "body": body, "headers": headers, "kind": None}
         record["kind"] = "messages" if MESSAGES_RE.match(path) else "templates" if TEMPLATES_RE.match(path) else "node"
+        if DOWNLOAD_RE.match(path):
+            record["kind"] = "download"
         with self.lock:
             self.requests.append(record)
         if headers.get("Authorization") != f"Bearer {self.token}":
             return graph_error(190, "Error validating access token: Session has expired", http_status=401)
+        if match := DOWNLOAD_RE.match(path):
+            return self._answer_download(match.group(1))
         if match := MESSAGES_RE.match(path):
             if method != "POST":
                 return graph_error(100, "Unsupported get request")
@@ -101,6 +117,20 @@ class FakeGraphAPI:
             if match.group(2) != self.waba_id:
                 return graph_error(100, "(#100) Invalid parameter", details="Unknown business account")
             return self._answer_templates(query)
+        if (match := NODE_RE.match(path)) and match.group(2) in self.media:
+            content, mime_type = self.media[match.group(2)]
+            return (
+                200,
+                {
+                    "messaging_product": "whatsapp",
+                    "url": f"{self.base_url}/media-download/{match.group(2)}",
+                    "mime_type": mime_type,
+                    "sha256": hashlib.sha256(content).hexdigest(),
+                    "file_size": len(content),
+                    "id": match.group(2),
+                },
+                {},
+            )
         if match := NODE_RE.match(path):
             if match.group(2) != self.phone_number_id:
                 return graph_error(100, "Unsupported get request. Object does not exist")
@@ -130,6 +160,9 @@ class FakeGraphAPI:
         if scripted:
             return scripted
         if self.inject and (injected := self.inject(index, payload)):
+            if injected == CLOSE:
+                # Meta got the message (it counts as sent) but the answer never comes back.
+                self._accept(payload)
             return injected
         if not isinstance(payload, dict) or payload.get("messaging_product") != "whatsapp" or not payload.get("to"):
             return graph_error(100, "(#100) Invalid parameter", details="messaging_product or to missing")
@@ -145,10 +178,7 @@ class FakeGraphAPI:
                 return graph_error(100, "(#100) Invalid parameter", details="text.body is required")
         else:
             return graph_error(131051, "(#131051) Unsupported message type")
-        with self.lock:
-            message_id = f"wamid.FAKE{next(self.ids):08d}"
-            self.accepted[message_id] = payload
-            self.sent[to] += 1
+        message_id = self._accept(payload)
         return (
             200,
             {
@@ -158,6 +188,23 @@ class FakeGraphAPI:
             },
             {},
         )
+
+    def _answer_download(self, media_id):
+        if media_id not in self.media:
+            return 404, {"error": {"message": "Not found", "code": 100}}, {}
+        with self.lock:
+            if self.media_failures[media_id] > 0:
+                self.media_failures[media_id] -= 1
+                return 500, {"error": {"message": "Internal error", "code": 2}}, {}
+        content, mime_type = self.media[media_id]
+        return 200, RawBody(content), {"Content-Type": mime_type}
+
+    def _accept(self, payload):
+        with self.lock:
+            message_id = f"wamid.FAKE{next(self.ids):08d}"
+            self.accepted[message_id] = payload
+            self.sent[str(payload["to"])] += 1
+        return message_id
 
     def _answer_templates(self, query):
         limit = int((query.get("limit") or [self.page_size or 100])[0])
@@ -193,11 +240,17 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw) if raw else None
         except ValueError:
             body = raw.decode(errors="replace")
-        status, answer, headers = self.fake.answer(method, url.path, parse_qs(url.query), body, dict(self.headers))
-        data = json.dumps(answer).encode()
+        answered = self.fake.answer(method, url.path, parse_qs(url.query), body, dict(self.headers))
+        if answered == CLOSE:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        status, answer, headers = answered
+        data = bytes(answer) if isinstance(answer, RawBody) else json.dumps(answer).encode()
+        headers = dict(headers)
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
             self.send_header("Content-Length", str(len(data)))
             for name, value in headers.items():
                 self.send_header(name, value)

@@ -253,6 +253,48 @@ class WhatsAppClient:
             raise WhatsAppApiError("The answer has no message id", kind="invalid", uncertain=True)
         return message_id
 
+    def get_media(self, media_id):
+        """GET /{media_id}: ``{"url", "mime_type", "sha256", "file_size", "id"}`` of a file a
+        customer sent (the URL is valid for a few minutes and needs the token too)."""
+        answer = self.request("GET", str(media_id))
+        if not isinstance(answer, dict) or not answer.get("url"):
+            raise WhatsAppApiError("The media answer has no URL", kind="invalid")
+        return answer
+
+    def download(self, url, max_size):
+        """The bytes at ``url`` (a media URL of the Graph API), read with the token; refuses more
+        than ``max_size`` bytes without reading them all. Returns (content, content type)."""
+        headers = {"Authorization": f"Bearer {self.token}"}
+        attempt = 0
+        while True:
+            try:
+                with self.session.get(url, headers=headers, timeout=self.timeout, stream=True) as response:
+                    if response.status_code >= 400:
+                        error = error_from_response(response)
+                    else:
+                        length = response.headers.get("Content-Length")
+                        if length and length.isdigit() and int(length) > max_size:
+                            raise WhatsAppApiError(f"{length} bytes", kind="too_large")
+                        content = bytearray()
+                        for chunk in response.iter_content(64 * 1024):
+                            content += chunk
+                            if len(content) > max_size:
+                                raise WhatsAppApiError(f"more than {max_size} bytes", kind="too_large")
+                        return bytes(content), (response.headers.get("Content-Type") or "").split(";")[0].strip()
+            except requests.Timeout as exc:
+                error = WhatsAppApiError(str(exc), kind="timeout", retryable=True)
+            except requests.RequestException as exc:
+                error = WhatsAppApiError(str(exc), kind="connection", retryable=True)
+            if not error.retryable or attempt >= self.max_retries:
+                raise error
+            wait = error.retry_after if error.retry_after is not None else self.backoff * (2**attempt)
+            if wait > self.max_wait:
+                error.retry_later = True
+                raise error
+            if wait:
+                self.sleep(wait)
+            attempt += 1
+
     def get_phone_number(self, phone_number_id):
         return self.request(
             "GET",

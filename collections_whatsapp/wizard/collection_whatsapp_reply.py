@@ -15,7 +15,16 @@ class CollectionWhatsappReply(models.TransientModel):
     partner_id = fields.Many2one(related="case_id.partner_id")
     window_open = fields.Boolean(compute="_compute_window")
     last_inbound_date = fields.Datetime(related="case_id.partner_id.whatsapp_last_inbound_date")
-    number = fields.Char(compute="_compute_number", readonly=False, store=True)
+    recipient_id = fields.Many2one(
+        "res.partner",
+        string="Contact",
+        compute="_compute_recipient",
+        store=True,
+        readonly=False,
+        domain="[('id', 'child_of', partner_id), ('phone', '!=', False)]",
+        help="The customer or one of its contacts: replies only go to their numbers.",
+    )
+    number = fields.Char(compute="_compute_number", store=True, readonly=True)
     account_id = fields.Many2one(
         "collection.whatsapp.account",
         compute="_compute_account",
@@ -39,10 +48,41 @@ class CollectionWhatsappReply(models.TransientModel):
             wizard.window_open = Communication._whatsapp_window_open(partner)
 
     @api.depends("case_id")
+    def _compute_recipient(self):
+        for wizard in self:
+            numbers = wizard.case_id._whatsapp_numbers()
+            last = wizard.case_id.partner_id.whatsapp_last_inbound_number
+            wizard.recipient_id = numbers.get(last) or wizard.case_id.partner_id
+
+    @api.depends("recipient_id")
     def _compute_number(self):
         for wizard in self:
             partner = wizard.case_id.partner_id
-            wizard.number = partner.whatsapp_last_inbound_number or partner.phone_sanitized
+            last = partner.whatsapp_last_inbound_number
+            numbers = wizard.case_id._whatsapp_numbers()
+            if last and numbers.get(last) == wizard.recipient_id:
+                wizard.number = last
+            else:
+                wizard.number = wizard.recipient_id.phone_sanitized
+
+    def _check_number(self):
+        """The number is one of the case's customer or its contacts, and has not opted out.
+        Returns the contact it belongs to."""
+        self.ensure_one()
+        contact = self.case_id._whatsapp_numbers().get(self.number)
+        if not self.number or not contact:
+            raise UserError(
+                _(
+                    "WhatsApp replies only go to the numbers of %(customer)s and its contacts; "
+                    "%(number)s is not one of them.",
+                    customer=self.case_id.partner_id.display_name,
+                    number=self.number or _("(no number)"),
+                )
+            )
+        optouts = self.env["collection.whatsapp.optout"]._optout_numbers([self.number])
+        if optouts:
+            raise UserError(optouts[self.number]._reason())
+        return contact
 
     @api.depends("case_id")
     def _compute_account(self):
@@ -65,29 +105,48 @@ class CollectionWhatsappReply(models.TransientModel):
                     "allows templates approved by Meta. Choose a template."
                 )
             )
-        if not self.number:
-            raise UserError(_("The customer has no WhatsApp number."))
+        contact = self._check_number()
         account = self.account_id.sudo()
         try:
             message_id = account._send_text(self.number, self.body.strip())
         except WhatsAppApiError as error:
             raise UserError(account._error_message(error)) from error
-        self.env["collection.communication"].sudo().create(
-            {
-                "subject": _("WhatsApp reply"),
-                "company_id": case.company_id.id,
-                "partner_id": case.partner_id.id,
-                "recipient_id": case.partner_id.id,
-                "channel": "whatsapp",
-                "state": "sent",
-                "external_id": message_id,
-                "whatsapp_account_id": account.id,
-                "whatsapp_number": self.number,
-                "whatsapp_text": self.body.strip(),
-                "whatsapp_sent_date": fields.Datetime.now(),
-                "body": plaintext2html(self.body.strip()),
-            }
+        communication_sudo = (
+            self.env["collection.communication"]
+            .sudo()
+            .create(
+                {
+                    "subject": _("WhatsApp reply"),
+                    "company_id": case.company_id.id,
+                    "partner_id": case.partner_id.id,
+                    "recipient_id": contact.id,
+                    "channel": "whatsapp",
+                    "state": "sent",
+                    "external_id": message_id,
+                    "whatsapp_account_id": account.id,
+                    "whatsapp_number": self.number,
+                    "whatsapp_text": self.body.strip(),
+                    "whatsapp_sent_date": fields.Datetime.now(),
+                    "body": plaintext2html(self.body.strip()),
+                }
+            )
         )
+        message_sudo = (
+            self.env["collection.whatsapp.message"]
+            .sudo()
+            .create(
+                {
+                    "communication_id": communication_sudo.id,
+                    "account_id": account.id,
+                    "number": self.number,
+                    "body": self.body.strip(),
+                    "wamid": message_id,
+                    "state": "sent",
+                    "sent_date": fields.Datetime.now(),
+                }
+            )
+        )
+        communication_sudo.whatsapp_message_id = message_sudo
         case.message_post(
             body=Markup("<p><b>%s</b></p>%s")
             % (_("WhatsApp reply to %s", self.number), plaintext2html(self.body.strip())),
@@ -99,6 +158,7 @@ class CollectionWhatsappReply(models.TransientModel):
     def _send_template(self):
         """Queue a template reminder covering the customer's open instalments."""
         case = self.case_id
+        contact = self._check_number()
         lines = (
             self.env["account.move.line"]
             .sudo()
@@ -122,7 +182,7 @@ class CollectionWhatsappReply(models.TransientModel):
                     "subject": _("WhatsApp reminder"),
                     "company_id": case.company_id.id,
                     "partner_id": case.partner_id.id,
-                    "recipient_id": case.partner_id.id,
+                    "recipient_id": contact.id,
                     "channel": "whatsapp",
                     "level_id": case.level_id.id,
                     "line_ids": [fields.Command.set(lines.ids)],
