@@ -4,6 +4,7 @@ from . import (
     test_case_lifecycle,
     test_dispute,
     test_dunning_engine,
+    test_kpi_reports,
     test_promise,
     test_security,
     test_team_assignment,

@@ -1,0 +1,254 @@
+from datetime import date, datetime
+
+from odoo import Command
+from odoo.tests import freeze_time, new_test_user, tagged
+
+from .common import CollectionsCommon
+
+
+class KpiCommon(CollectionsCommon):
+    """A small portfolio, worked out by hand (amounts in the company currency, USD; 1 USD = 2 EUR).
+
+    Company A:
+      - Abarrotes (MX):
+        INV1  1000 USD, dated 2026-03-10, due 2026-04-09; paid 400 on 04-20, 600 on 06-05.
+        INV2   600 USD, dated 2026-04-15, due 2026-05-15; credit note of 200 dated 05-20 reconciled.
+      - Northwind (US):
+        INV3  2000 EUR (1000 USD), dated 2026-05-05, due 2026-06-04; paid 500 EUR (250 USD) on 05-25.
+        INV4   300 USD, dated 2026-06-01, due 2026-07-01.
+    Company B: an invoice of 5000 to Abarrotes dated 2026-03-10, due 04-09, unpaid (must never show).
+
+    Abarrotes has a case worked by ``collector``; Northwind has none. Reports are read as of
+    2026-06-15."""
+
+    TODAY = "2026-06-15"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.eur = cls.setup_other_currency("EUR", rates=[("2026-01-01", 2.0)])
+        cls.inv1 = cls._dated_invoice(cls.customer, 1000.0, "2026-03-10", "2026-04-09")
+        cls.inv2 = cls._dated_invoice(cls.customer, 600.0, "2026-04-15", "2026-05-15")
+        cls.inv3 = cls._dated_invoice(cls.customer_b, 2000.0, "2026-05-05", "2026-06-04", currency=cls.eur)
+        cls.inv4 = cls._dated_invoice(cls.customer_b, 300.0, "2026-06-01", "2026-07-01")
+        cls._register_payment(cls.inv1, amount=400.0, payment_date="2026-04-20")
+        cls._register_payment(cls.inv1, amount=600.0, payment_date="2026-06-05")
+        cls._register_payment(cls.inv3, amount=500.0, payment_date="2026-05-25", currency_id=cls.eur.id)
+        refund = cls._dated_invoice(cls.customer, 200.0, "2026-05-20", "2026-05-20", move_type="out_refund")
+        (cls.inv2 + refund).line_ids.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable"
+        ).reconcile()
+
+        cls.company_b = cls.setup_other_company(name="Company B")["company"]
+        cls._dated_invoice(cls.customer, 5000.0, "2026-03-10", "2026-04-09", company=cls.company_b)
+
+        cls.collector = new_test_user(
+            cls.env,
+            login="kpi_collector",
+            groups="collections_management.collections_management_group_collector",
+            company_id=cls.company.id,
+        )
+        cls.manager = new_test_user(
+            cls.env,
+            login="kpi_manager",
+            groups="collections_management.collections_management_group_manager",
+            company_id=cls.company.id,
+        )
+        cls.case = cls.env["collection.case"].create(
+            {"partner_id": cls.customer.id, "company_id": cls.company.id, "user_id": cls.collector.id}
+        )
+
+    @classmethod
+    def _dated_invoice(cls, partner, amount, invoice_date, due, currency=None, company=None, move_type="out_invoice"):
+        company = company or cls.company
+        move = (
+            cls.env["account.move"]
+            .with_company(company)
+            .create(
+                {
+                    "move_type": move_type,
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "invoice_date": invoice_date,
+                    "invoice_date_due": due,
+                    "currency_id": (currency or company.currency_id).id,
+                    "invoice_line_ids": [
+                        Command.create({"name": "Services", "price_unit": amount, "tax_ids": [Command.clear()]})
+                    ],
+                }
+            )
+        )
+        move.action_post()
+        return move
+
+    def _totals(self, model, groupby, measures, domain=None, user=None):
+        """{group key: (measures...)} read as ``user`` (the manager by default)."""
+        report = self.env[model].with_user(user or self.manager)
+        rows = report._read_group(domain or [], groupby, measures)
+        return {row[: len(groupby)] if len(groupby) > 1 else row[0]: row[len(groupby) :] for row in rows}
+
+
+@tagged("post_install", "-at_install")
+class TestAgingAtDate(KpiCommon):
+    def _aging(self, day, user=None):
+        report = self.env["collection.aging.date.report"].with_user(user or self.manager)
+        return dict(report.with_context(collection_aging_date=day)._read_group([], ["bucket"], ["amount_residual:sum"]))
+
+    def test_aging_on_past_dates_counts_reconciliations_up_to_that_day(self):
+        """On 04-30: INV1 1000 − 400 paid on 04-20 = 600, 21 days late (1-30); INV2 600 not due.
+        On 05-31: INV1 600, 52 days (31-60); INV2 600 − 200 credit note of 05-20 = 400, 16 days
+        (1-30); INV3 1000 − 250 = 750 not due. Company B's 5000 never shows."""
+        self.assertEqual(self._aging("2026-04-30"), {"1_30": 600.0, "0_not_due": 600.0})
+        self.assertEqual(self._aging("2026-05-31"), {"0_not_due": 750.0, "1_30": 400.0, "2_60": 600.0})
+        self.assertEqual(self._aging("2026-03-09"), {}, "nothing was invoiced yet")
+
+    def test_collector_sees_the_aging_of_own_customers(self):
+        """The collector works Abarrotes only: on 05-31, INV1 600 and INV2 400."""
+        self.assertEqual(self._aging("2026-05-31", self.collector), {"1_30": 400.0, "2_60": 600.0})
+
+    def test_wizard_opens_the_aging_at_the_chosen_date(self):
+        wizard = self.env["collection.aging.date.wizard"].with_user(self.collector).create({"aging_date": "2026-04-30"})
+        action = wizard.action_open()
+        self.assertEqual(action["res_model"], "collection.aging.date.report")
+        rows = self.env["collection.aging.date.report"].with_user(self.collector).with_context(**action["context"])
+        self.assertEqual(sum(rows.search([]).mapped("amount_residual")), 1200.0)
+
+    def test_future_date_is_refused(self):
+        wizard = self.env["collection.aging.date.wizard"].create({"aging_date": "2999-01-01"})
+        with self.assertRaisesRegex(Exception, "future"):
+            wizard.action_open()
+
+
+@tagged("post_install", "-at_install")
+class TestAgingAtDateMatchesToday(CollectionsCommon):
+    def test_aging_as_of_today_equals_todays_aging(self):
+        """Partial payments, a credit note and a foreign currency: today, both reports agree."""
+        eur = self.setup_other_currency("EUR")
+        self._invoice(self.customer, 100.0, days_late=-5)
+        partly = self._invoice(self.customer, 300.0, days_late=150)
+        self._register_payment(partly, amount=50.0)
+        foreign = self._invoice(self.customer_b, 900.0, days_late=45, currency=eur)
+        self._register_payment(foreign, amount=100.0, currency_id=eur.id)
+        credited = self._invoice(self.customer_b, 400.0, days_late=70)
+        refund = self.env["account.move"].create(
+            {
+                "move_type": "out_refund",
+                "partner_id": self.customer_b.id,
+                "invoice_date": self.today,
+                "invoice_line_ids": [Command.create({"name": "Return", "price_unit": 150.0, "tax_ids": []})],
+            }
+        )
+        refund.action_post()
+        (credited + refund).line_ids.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable"
+        ).reconcile()
+        paid = self._invoice(self.customer, 250.0, days_late=10)
+        self._register_payment(paid)
+        domain = [("company_id", "=", self.company.id)]
+        self.env.flush_all()  # today's aging report declares no _depends: write pending changes first
+        today_aging = dict(self.env["collection.aging.report"]._read_group(domain, ["bucket"], ["amount_residual:sum"]))
+        as_of_today = dict(
+            self.env["collection.aging.date.report"]._read_group(domain, ["bucket"], ["amount_residual:sum"])
+        )
+        self.assertEqual(as_of_today, today_aging)
+        self.assertEqual(as_of_today["3_90"], 250.0, "credit note applied: 400 − 150")
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(KpiCommon.TODAY)
+class TestPeriodKpis(KpiCommon):
+    def _kpis(self, period_type, user=None, domain=None):
+        return self._totals(
+            "collection.kpi.report",
+            ["date:month" if period_type == "month" else "date:quarter"],
+            [
+                "ar_begin:sum",
+                "sales:sum",
+                "ar_end:sum",
+                "current_end:sum",
+                "collected:sum",
+                "dso:sum",
+                "dso_countback:sum",
+                "bpdso:sum",
+                "add:sum",
+                "cei:sum",
+            ],
+            [("period_type", "=", period_type)] + (domain or []),
+            user,
+        )
+
+    def test_may_dso_cei_and_add(self):
+        """May 2026 (31 days), company A:
+        Receivables at start (04-30): INV1 1000 − 400 + INV2 600 = 1200.
+        Credit sales: INV3 1000 − credit note 200 = 800. Receivables at end: 1200 + 800 − 250 paid = 1750.
+        Current at end (due on or after 05-31): INV3 1000 − 250 = 750.
+        DSO = 1750 / 800 × 31 = 67.81; BPDSO = 750 / 800 × 31 = 29.06; ADD = 38.75;
+        CEI = (1200 + 800 − 1750) / (1200 + 800 − 750) × 100 = 20.00.
+        Count-back: May's 800 (31 days), April's 600 (30 days), then 350 of March's 1000 (× 31)
+        = 31 + 30 + 10.85 = 71.85."""
+        may = self._kpis("month")[datetime(2026, 5, 1).date()]
+        self.assertEqual(may, (1200.0, 800.0, 1750.0, 750.0, 250.0, 67.81, 71.85, 29.06, 38.75, 20.0))
+
+    def test_june_so_far_and_second_quarter(self):
+        """June to the 15th (15 days): start 1750, sales INV4 300, paid 600 → end 1450, current 300 (INV4).
+        DSO = 1450 / 300 × 15 = 72.5, BPDSO = 15, CEI = 600 / 1750 × 100 = 34.29.
+        Q2 (76 days): start 1000 (INV1), sales 600 + 800 + 300 = 1700, end 1450, current 300:
+        DSO = 1450 / 1700 × 76 = 64.82, BPDSO = 13.41, CEI = 1250 / 2400 × 100 = 52.08.
+        Count-back of Q2 from June: 300 (15 days), 800 (31), 350 of April's 600 × 30 = 17.5 → 63.5."""
+        june = self._kpis("month")[date(2026, 6, 1)]
+        self.assertEqual(june, (1750.0, 300.0, 1450.0, 300.0, 600.0, 72.5, 63.5, 15.0, 57.5, 34.29))
+        quarter = self._kpis("quarter")[date(2026, 4, 1)]
+        self.assertEqual(quarter, (1000.0, 1700.0, 1450.0, 300.0, 1250.0, 64.82, 63.5, 13.41, 51.41, 52.08))
+
+    def test_collector_sees_own_customers_and_other_company_stays_out(self):
+        """The collector's Abarrotes in April: start 1000, sales 600, paid 400 → end 1200, nothing
+        current at 04-30 except INV2 (600): DSO = 1200 / 600 × 30 = 60, BPDSO 30, CEI = 400 / 1000 = 40;
+        count-back: April 600 (30 days) then 600 of March's 1000 × 31 = 48.6.
+        Company B's 5000 for the same customer is not counted."""
+        april = self._kpis("month", self.collector)[date(2026, 4, 1)]
+        self.assertEqual(april, (1000.0, 600.0, 1200.0, 600.0, 400.0, 60.0, 48.6, 30.0, 30.0, 40.0))
+        partners = self.env["collection.kpi.report"].with_user(self.collector).search([]).partner_id
+        self.assertEqual(partners, self.customer)
+
+    def test_filters_by_country(self):
+        """Northwind (US) alone in May: start 0, sales 1000, paid 250 → end 750, all current:
+        DSO = BPDSO = 750 / 1000 × 31 = 23.25, CEI = 250 / 250 = 100."""
+        may = self._kpis("month", domain=[("country_id", "=", self.env.ref("base.us").id)])[date(2026, 5, 1)]
+        self.assertEqual(may, (0.0, 1000.0, 750.0, 750.0, 250.0, 23.25, 23.25, 23.25, 0.0, 100.0))
+
+    def test_views_load(self):
+        for model in ("collection.kpi.report", "collection.roll.rate.report", "collection.aging.date.report"):
+            views = self.env[model].with_user(self.manager).get_views([(False, "pivot"), (False, "graph")])
+            self.assertEqual(set(views["views"]), {"pivot", "graph"})
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(KpiCommon.TODAY)
+class TestRollRates(KpiCommon):
+    def test_roll_rates_per_month_and_bucket(self):
+        """Month ends whose next month is over on 06-15: 03-31 and 04-30.
+        03-31: INV1 1000 not due; on 04-30 600 is 21 days late (rolled), 400 was paid: 60 % / 40 %.
+        04-30: INV1 600 in 1-30 is unpaid and 52 days late on 05-31: 100 % rolled.
+               INV2 600 not due; on 05-31 400 is late (rolled), 200 credited: 66.67 % / 33.33 %."""
+        rows = self._totals(
+            "collection.roll.rate.report",
+            ["date:month", "bucket"],
+            [
+                "amount_start:sum",
+                "amount_rolled:sum",
+                "amount_stayed:sum",
+                "amount_collected:sum",
+                "roll_rate:sum",
+                "collection_rate:sum",
+            ],
+        )
+        self.assertEqual(
+            rows,
+            {
+                (date(2026, 3, 1), "0_not_due"): (1000.0, 600.0, 0.0, 400.0, 60.0, 40.0),
+                (date(2026, 4, 1), "0_not_due"): (600.0, 400.0, 0.0, 200.0, 66.67, 33.33),
+                (date(2026, 4, 1), "1_30"): (600.0, 600.0, 0.0, 0.0, 100.0, 0.0),
+            },
+        )
+        april = self._totals("collection.roll.rate.report", ["date:month"], ["roll_rate:sum"])
+        self.assertEqual(april[date(2026, 4, 1)], (83.33,), "(400 + 600) / 1200 over both buckets")
