@@ -72,7 +72,8 @@ class CollectionCommunicationReport(models.Model):
         string="Amount Reminded on Channel",
         currency_field="company_currency_id",
         readonly=True,
-        help="Amount each communication reminded, counted on every channel it went through.",
+        help="Amount each communication that went out reminded, counted on every channel it went through "
+        "(failed ones left out).",
     )
     attempt_count = fields.Integer(string="Attempts", readonly=True, help="Outbound communications sent or tried.")
     sent_count = fields.Integer(string="Sent", readonly=True)
@@ -169,7 +170,11 @@ class CollectionCommunicationReport(models.Model):
     def _select(self):
         paid_7 = SQL("COALESCE(paid.amount_7, 0)")
         paid_14 = SQL("COALESCE(paid.amount_14, 0)")
-        amount = SQL("CASE WHEN communications.is_attempt THEN COALESCE(communications.amount_total, 0) ELSE 0 END")
+        amount = SQL(
+            "CASE WHEN communications.is_attempt AND communications.state IN %s"
+            " THEN COALESCE(communications.amount_total, 0) ELSE 0 END",
+            SENT_STATES,
+        )
         return SQL(
             """
             SELECT communications.id,

@@ -252,3 +252,213 @@ class TestRollRates(KpiCommon):
         )
         april = self._totals("collection.roll.rate.report", ["date:month"], ["roll_rate:sum"])
         self.assertEqual(april[date(2026, 4, 1)], (83.33,), "(400 + 600) / 1200 over both buckets")
+
+
+class ActivityCommon(KpiCommon):
+    """The portfolio of ``KpiCommon`` with promises and communications.
+
+    Promises (checked on 2026-06-01, grace 3 days):
+      P1 Abarrotes INV1, made 04-15, 400 by 04-25, taken by the collector: 400 paid 04-20 → kept.
+      P2 Abarrotes INV2, made 05-10, 600 by 05-25, taken by the collector: credit note 200 on 05-20 → partly kept.
+      P3 Northwind INV3, made 05-01, 1000 by 05-10, taken by the manager: 250 paid 05-25, late → broken.
+    Communications:
+      C1 run, Abarrotes, e-mail sent 05-16, level 1, 600 (INV2): credit note 200 four days later.
+      C2 same run and customer, SMS delivered: the same reminder on another channel.
+      C3 call by the collector 05-18, reached, no amount.
+      C4 run, Northwind, e-mail sent 05-12, 750 (INV3): 250 paid 13 days later.
+      C5 dry run for Abarrotes: never counted.
+      C6 same run, Northwind, SMS failed 05-12, 750: the reminder did not go out on that channel."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        instalments = cls._instalments(cls.inv1 + cls.inv2 + cls.inv3)
+        line1, line2, line3 = (
+            instalments.filtered(lambda line, m=move: line.move_id == m) for move in cls.inv1 + cls.inv2 + cls.inv3
+        )
+        Promise = cls.env["collection.promise"]
+        promises = Promise.create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "company_id": cls.company.id,
+                    "line_ids": [Command.set(line.ids)],
+                    "date_made": made,
+                    "date": due,
+                    "amount": amount,
+                    "user_id": user.id,
+                }
+                for partner, line, made, due, amount, user in (
+                    (cls.customer, line1, "2026-04-15", "2026-04-25", 400.0, cls.collector),
+                    (cls.customer, line2, "2026-05-10", "2026-05-25", 600.0, cls.collector),
+                    (cls.customer_b, line3, "2026-05-01", "2026-05-10", 1000.0, cls.manager),
+                )
+            ]
+        )
+        promises._check_promises(today=date(2026, 6, 1))
+        cls.p1, cls.p2, cls.p3 = promises
+        run = cls.env["collection.run"].create(
+            {"company_id": cls.company.id, "run_type": "manual", "date": "2026-05-16"}
+        )
+        Communication = cls.env["collection.communication"]
+        values = {"company_id": cls.company.id, "direction": "outbound", "level_id": cls.level_first.id}
+        Communication.create(
+            [
+                values
+                | {
+                    "run_id": run.id,
+                    "partner_id": cls.customer.id,
+                    "channel": "email",
+                    "state": "sent",
+                    "date": "2026-05-16 10:00:00",
+                    "amount_total": 600.0,
+                    "line_ids": [Command.set(line2.ids)],
+                },
+                values
+                | {
+                    "run_id": run.id,
+                    "partner_id": cls.customer.id,
+                    "channel": "sms",
+                    "state": "delivered",
+                    "date": "2026-05-16 10:00:00",
+                    "amount_total": 600.0,
+                    "line_ids": [Command.set(line2.ids)],
+                },
+                values
+                | {
+                    "partner_id": cls.customer.id,
+                    "channel": "call",
+                    "state": "done",
+                    "call_outcome": "reached",
+                    "level_id": False,
+                    "user_id": cls.collector.id,
+                    "date": "2026-05-18 15:00:00",
+                },
+                values
+                | {
+                    "run_id": run.id,
+                    "partner_id": cls.customer_b.id,
+                    "channel": "email",
+                    "state": "sent",
+                    "date": "2026-05-12 10:00:00",
+                    "amount_total": 750.0,
+                    "line_ids": [Command.set(line3.ids)],
+                },
+                values
+                | {
+                    "run_id": run.id,
+                    "partner_id": cls.customer_b.id,
+                    "channel": "sms",
+                    "state": "failed",
+                    "date": "2026-05-12 10:00:00",
+                    "amount_total": 750.0,
+                    "line_ids": [Command.set(line3.ids)],
+                },
+                values
+                | {
+                    "partner_id": cls.customer.id,
+                    "channel": "email",
+                    "state": "simulated",
+                    "date": "2026-05-16 10:00:00",
+                    "amount_total": 600.0,
+                    "line_ids": [Command.set(line2.ids)],
+                },
+            ]
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestPromiseKpis(ActivityCommon):
+    MEASURES = [
+        "settled_count:sum",
+        "kept_count:sum",
+        "amount_settled:sum",
+        "amount_kept:sum",
+        "kept_rate:sum",
+        "kept_amount_rate:sum",
+    ]
+
+    def test_promises_were_settled_as_the_docstring_says(self):
+        self.assertRecordValues(
+            self.p1 + self.p2 + self.p3, [{"state": "kept"}, {"state": "partial"}, {"state": "broken"}]
+        )
+
+    def test_promise_kept_rate_by_count_and_amount(self):
+        """1 kept of 3 settled = 33.33 %; amount kept 400 + 200 + 0 of 2000 promised = 30 %.
+        By month made: April P1 100 % / 100 %; May P2 and P3: 0 % by count, 200 / 1600 = 12.5 %."""
+        totals = self.env["collection.promise.report"].with_user(self.manager)._read_group([], [], self.MEASURES)
+        self.assertEqual(totals[0], (3, 1, 2000.0, 600.0, 33.33, 30.0))
+        by_month = self._totals(
+            "collection.promise.report", ["date_made:month"], ["kept_rate:sum", "kept_amount_rate:sum"]
+        )
+        self.assertEqual(by_month, {date(2026, 4, 1): (100.0, 100.0), date(2026, 5, 1): (0.0, 12.5)})
+
+    def test_by_collector_and_collector_scope(self):
+        """The collector's customer (Abarrotes): P1 and P2, 1 of 2 kept = 50 %, 600 of 1000 = 60 %.
+        Taken by: the collector P1 + P2, the manager P3 (0 %)."""
+        mine = self.env["collection.promise.report"].with_user(self.collector)._read_group([], [], self.MEASURES)[0]
+        self.assertEqual(mine, (2, 1, 1000.0, 600.0, 50.0, 60.0))
+        by_taker = self._totals("collection.promise.report", ["taken_by_id"], ["kept_rate:sum"])
+        self.assertEqual(by_taker, {self.collector: (50.0,), self.manager: (0.0,)})
+
+
+@tagged("post_install", "-at_install")
+class TestCommunicationKpis(ActivityCommon):
+    def test_a_reminder_on_two_channels_counts_once(self):
+        """Reminders: C1 (C2 is the same reminder by SMS), the call C3 and C4 (C6 failed) = 3, amount
+        600 + 0 + 750 = 1350; per channel that went out 600 + 600 + 0 + 750 = 1950. The dry run C5
+        is not counted."""
+        totals = (
+            self.env["collection.communication.report"]
+            .with_user(self.manager)
+            ._read_group([], [], ["__count", "reminder_count:sum", "amount_reminded:sum", "amount_channel:sum"])[0]
+        )
+        self.assertEqual(totals, (5, 3, 1350.0, 1950.0))
+
+    def test_delivery_rates_and_contactability(self):
+        """5 attempts: delivered C2 and C3 (40 %), failed C6 (20 %). Customers worked: 2, reached: 1 (50 %).
+        The collector's customer only: 3 attempts, 2 delivered (66.67 %), contactability 100 %.
+        Per channel: e-mail 0 of 2 delivered, SMS 1 of 2, call 1 of 1."""
+        measures = ["attempt_count:sum", "delivery_rate:sum", "failure_rate:sum", "contactability:sum"]
+        report = self.env["collection.communication.report"]
+        self.assertEqual(report.with_user(self.manager)._read_group([], [], measures)[0], (5, 40.0, 20.0, 50.0))
+        self.assertEqual(report.with_user(self.collector)._read_group([], [], measures)[0], (3, 66.67, 0.0, 100.0))
+        by_channel = self._totals("collection.communication.report", ["channel"], ["delivery_rate:sum"])
+        self.assertEqual(by_channel, {"email": (0.0,), "sms": (50.0,), "call": (100.0,)})
+
+    def test_cure_rate_per_channel_and_level(self):
+        """Paid within 7 days: C1 200, C2 200 (credit note 4 days later), C4 0 (paid 13 days later);
+        within 14 days C4 250; the failed C6 reminded nothing. E-mail: 200 / 1350 = 14.81 % and 450 / 1350 = 33.33 %; SMS 33.33 % both;
+        the level (C1, C2, C4): 400 / 1950 = 20.51 % and 650 / 1950 = 33.33 %."""
+        measures = ["cure_rate_7:sum", "cure_rate_14:sum"]
+        by_channel = self._totals("collection.communication.report", ["channel"], measures, [("level_id", "!=", False)])
+        self.assertEqual(by_channel, {"email": (14.81, 33.33), "sms": (33.33, 33.33)})
+        by_level = self._totals("collection.communication.report", ["level_id"], measures, [("level_id", "!=", False)])
+        self.assertEqual(by_level, {self.level_first: (20.51, 33.33)})
+
+
+@tagged("post_install", "-at_install")
+class TestProductivityKpis(ActivityCommon):
+    def test_collector_productivity_per_month(self):
+        """The collector: April P1 (400) and 400 collected; May the call and P2 (600); June P1 kept (settled
+        06-01, 400) and 600 collected. The credit note of INV2 is not collected money."""
+        measures = [
+            "contact_count:sum",
+            "promise_count:sum",
+            "promise_amount:sum",
+            "amount_kept:sum",
+            "amount_collected:sum",
+        ]
+        rows = self._totals(
+            "collection.productivity.report", ["date:month"], measures, [("user_id", "=", self.collector.id)]
+        )
+        self.assertEqual(
+            rows,
+            {
+                date(2026, 4, 1): (0, 1, 400.0, 0.0, 400.0),
+                date(2026, 5, 1): (1, 1, 600.0, 0.0, 0.0),
+                date(2026, 6, 1): (0, 0, 0.0, 400.0, 600.0),
+            },
+        )
+        mine = self._totals("collection.productivity.report", ["user_id"], ["promise_count:sum"], user=self.collector)
+        self.assertEqual(mine, {self.collector: (2,)}, "a collector sees the activity of their own customers")
