@@ -428,7 +428,8 @@ class TestCommunicationKpis(ActivityCommon):
 
     def test_cure_rate_per_channel_and_level(self):
         """Paid within 7 days: C1 200, C2 200 (credit note 4 days later), C4 0 (paid 13 days later);
-        within 14 days C4 250; the failed C6 reminded nothing. E-mail: 200 / 1350 = 14.81 % and 450 / 1350 = 33.33 %; SMS 33.33 % both;
+        within 14 days C4 250; the failed C6 reminded nothing.
+        E-mail: 200 / 1350 = 14.81 % and 450 / 1350 = 33.33 %; SMS 33.33 % both;
         the level (C1, C2, C4): 400 / 1950 = 20.51 % and 650 / 1950 = 33.33 %."""
         measures = ["cure_rate_7:sum", "cure_rate_14:sum"]
         by_channel = self._totals("collection.communication.report", ["channel"], measures, [("level_id", "!=", False)])
