@@ -463,3 +463,56 @@ class TestProductivityKpis(ActivityCommon):
         )
         mine = self._totals("collection.productivity.report", ["user_id"], ["promise_count:sum"], user=self.collector)
         self.assertEqual(mine, {self.collector: (2,)}, "a collector sees the activity of their own customers")
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(KpiCommon.TODAY)
+class TestExpectedPaymentAndForecast(KpiCommon):
+    """Delays over the 12 months before 06-15, weighted by amount:
+    Abarrotes: INV1 400 paid 11 days late, 600 paid 57 days late; INV2 200 credited 5 days late,
+    400 still unpaid 31 days late: (4400 + 34200 + 1000 + 12400) / 1600 = 32.5 days, 2 instalments.
+    Northwind: INV3 250 paid 10 days early, 750 unpaid 11 days late: (−2500 + 8250) / 1000 = 5.75, 1 instalment.
+    Portfolio of company A: 57750 / 2600 = 22.21 days (company B's unpaid invoice is not part of it).
+    Drawn toward the portfolio by 3 instalments: Abarrotes (2 × 32.5 + 3 × 22.21) / 5 = 26 days,
+    Northwind (5.75 + 3 × 22.21) / 4 = 18 days.
+    Expected: INV2 05-15 + 26 = 06-10, already past → today 06-15; INV3 06-04 + 18 = 06-22;
+    INV4 07-01 + 18 = 07-19."""
+
+    def test_expected_payment_dates_of_open_instalments(self):
+        lines = self._instalments(self.inv2 + self.inv3 + self.inv4)
+        self.assertEqual(
+            lines.mapped("collection_expected_date"), [date(2026, 6, 15), date(2026, 6, 22), date(2026, 7, 19)]
+        )
+        self.assertFalse(self._instalments(self.inv1).collection_expected_date, "INV1 is paid")
+
+    def test_case_shows_expected_payment_and_delay(self):
+        case = self.case.with_user(self.collector)
+        self.assertRecordValues(case, [{"expected_payment_date": date(2026, 6, 15), "expected_delay": 26}])
+
+    def test_open_promise_overrides_the_habits(self):
+        """A promise made today to pay INV4 by 06-30 moves it from 07-19 to 06-30."""
+        line4 = self._instalments(self.inv4)
+        self.env["collection.promise"].create(
+            {
+                "partner_id": self.customer_b.id,
+                "company_id": self.company.id,
+                "line_ids": [Command.set(line4.ids)],
+                "date": "2026-06-30",
+                "amount": 300.0,
+            }
+        )
+        line4.invalidate_recordset(["collection_expected_date"])
+        self.assertEqual(line4.collection_expected_date, date(2026, 6, 30))
+
+    def test_cash_forecast_by_week_in_company_currency_at_todays_rate(self):
+        """Week 1 starts today. INV2 400 in week 1; INV3 1500 EUR still due, at today's rate of 2.5 EUR per
+        USD = 600 USD, in week 2; INV4 300 in week 5. The collector sees Abarrotes only."""
+        self.env["res.currency.rate"].create(
+            {"currency_id": self.eur.id, "name": "2026-06-10", "rate": 2.5, "company_id": self.company.id}
+        )
+        weeks = self._totals("collection.cash.forecast.report", ["week"], ["amount:sum"])
+        self.assertEqual(weeks, {1: (400.0,), 2: (600.0,), 5: (300.0,)})
+        mine = self._totals("collection.cash.forecast.report", ["partner_id"], ["amount:sum"], user=self.collector)
+        self.assertEqual(mine, {self.customer: (400.0,)})
+        views = self.env["collection.cash.forecast.report"].get_views([(False, "pivot"), (False, "graph")])
+        self.assertEqual(set(views["views"]), {"pivot", "graph"})
