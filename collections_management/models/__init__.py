@@ -1,7 +1,6 @@
 from . import (
     account_move,
     account_move_line,
-    account_move_line_forecast,
     account_partial_reconcile,
     collection_case,
     collection_case_forecast,

@@ -25,7 +25,7 @@ class CollectionCase(models.Model):
         cases = self.filtered("id")
         rows = []
         if cases:
-            forecast = self.env["account.move.line"]._collection_expected_payment_sql(
+            forecast = self.env["collection.cash.forecast.report"]._expected_payment_sql(
                 today, partner_ids=tuple(cases.partner_id.ids)
             )
             rows = self.env.execute_query(
