@@ -16,6 +16,7 @@ class CollectionAgingDateReport(models.Model):
 
     _name = "collection.aging.date.report"
     _description = "Receivables Aging at a Date"
+    _inherit = ["collection.kpi.mixin"]
     _auto = False
     _depends = {
         **KPI_DEPENDS,
@@ -50,7 +51,7 @@ class CollectionAgingDateReport(models.Model):
 
     @property
     def _table_query(self):
-        return SQL("%s %s %s", self._select(), self._from(), self._where())
+        return self._kpi_query(SQL("%s %s %s", self._select(), self._from(), self._where()))
 
     @api.model
     def _select(self):

@@ -21,6 +21,7 @@ class CollectionCashForecastReport(models.Model):
 
     _name = "collection.cash.forecast.report"
     _description = "Cash Forecast"
+    _inherit = ["collection.kpi.mixin"]
     _auto = False
     _depends = {
         **KPI_DEPENDS,
@@ -57,7 +58,15 @@ class CollectionCashForecastReport(models.Model):
 
     @property
     def _table_query(self):
-        return SQL("%s %s %s", self._select(), self._from(), self._where())
+        return self._kpi_query(
+            SQL(
+                "WITH forecast AS MATERIALIZED (%s) %s %s %s",
+                self._expected_payment_sql(fields.Date.context_today(self)),
+                self._select(),
+                self._from(),
+                self._where(),
+            )
+        )
 
     @api.model
     def _select(self):
@@ -107,10 +116,9 @@ class CollectionCashForecastReport(models.Model):
 
     @api.model
     def _from(self):
-        today = fields.Date.context_today(self)
         return SQL(
             """
-              FROM (%(forecast)s) forecast
+              FROM forecast
               JOIN account_move_line aml ON aml.id = forecast.line_id
               JOIN res_company company ON company.id = forecast.company_id
               JOIN res_partner partner ON partner.id = forecast.partner_id
@@ -118,7 +126,6 @@ class CollectionCashForecastReport(models.Model):
               %(company_rate)s
               %(case_join)s
             """,
-            forecast=self._expected_payment_sql(today),
             line_rate=self._rate_join("line_rate", SQL("forecast.currency_id")),
             company_rate=self._rate_join("company_rate", SQL("company.currency_id")),
             case_join=case_scope_join(SQL("forecast.partner_id"), SQL("forecast.company_id")),

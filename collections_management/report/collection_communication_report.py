@@ -143,7 +143,7 @@ class CollectionCommunicationReport(models.Model):
 
     @property
     def _table_query(self):
-        return SQL("%s %s %s %s", self._with(), self._select(), self._from(), self._where())
+        return self._kpi_query(SQL("%s %s %s %s", self._with(), self._select(), self._from(), self._where()))
 
     @api.model
     def _with(self):

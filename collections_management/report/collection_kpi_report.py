@@ -179,7 +179,7 @@ class CollectionKpiReport(models.Model):
 
     @property
     def _table_query(self):
-        return SQL("%s %s %s", self._with(), self._select(), self._from())
+        return self._kpi_query(SQL("%s %s %s", self._with(), self._select(), self._from()))
 
     @api.model
     def _today(self):
@@ -243,13 +243,8 @@ class CollectionKpiReport(models.Model):
                                 AND movements.partner_id = customers.partner_id
                                 AND movements.month_start = months.month_start
             ),
-            current_lines AS (
-                SELECT receivable.company_id, receivable.partner_id,
-                       date_trunc('month', snapshot.day)::date AS month_start,
-                       receivable.balance - COALESCE((
-                           SELECT SUM(partial.amount) FROM account_partial_reconcile partial
-                            WHERE partial.debit_move_id = receivable.id
-                              AND partial.max_date <= snapshot.day), 0) AS residual
+            current_pairs AS MATERIALIZED (
+                SELECT receivable.id, receivable.company_id, receivable.partner_id, receivable.balance, snapshot.day
                   FROM receivable
             CROSS JOIN LATERAL (
                        SELECT LEAST((m + INTERVAL '1 month - 1 day')::date, %(today)s) AS day
@@ -261,9 +256,14 @@ class CollectionKpiReport(models.Model):
                    AND receivable.date_maturity >= %(first_month)s
                    AND snapshot.day BETWEEN receivable.date AND receivable.date_maturity
             ),
-            current AS (
-                SELECT company_id, partner_id, month_start, SUM(residual) AS amount
-                  FROM current_lines
+            current AS MATERIALIZED (
+                SELECT company_id, partner_id, date_trunc('month', day)::date AS month_start, SUM(amount) AS amount
+                  FROM (SELECT company_id, partner_id, day, balance AS amount FROM current_pairs
+                         UNION ALL
+                        SELECT pairs.company_id, pairs.partner_id, pairs.day, -partial.amount
+                          FROM current_pairs pairs
+                          JOIN account_partial_reconcile partial ON partial.debit_move_id = pairs.id
+                                                                AND partial.max_date <= pairs.day) amounts
                  GROUP BY 1, 2, 3
             ),
             monthly AS (

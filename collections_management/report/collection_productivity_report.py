@@ -12,6 +12,7 @@ class CollectionProductivityReport(models.Model):
 
     _name = "collection.productivity.report"
     _description = "Collector Productivity"
+    _inherit = ["collection.kpi.mixin"]
     _auto = False
     _depends = {
         **KPI_DEPENDS,
@@ -48,7 +49,7 @@ class CollectionProductivityReport(models.Model):
 
     @property
     def _table_query(self):
-        return SQL("%s %s %s", self._with(), self._select(), self._from())
+        return self._kpi_query(SQL("%s %s %s", self._with(), self._select(), self._from()))
 
     @api.model
     def _with(self):

@@ -80,7 +80,7 @@ class CollectionPromiseReport(models.Model):
 
     @property
     def _table_query(self):
-        return SQL("%s %s %s", self._select(), self._from(), self._where())
+        return self._kpi_query(SQL("%s %s %s", self._select(), self._from(), self._where()))
 
     @api.model
     def _select(self):

@@ -75,7 +75,7 @@ class CollectionRollRateReport(models.Model):
 
     @property
     def _table_query(self):
-        return SQL("%s %s %s", self._with(), self._select(), self._from())
+        return self._kpi_query(SQL("%s %s %s", self._with(), self._select(), self._from()))
 
     @api.model
     def _with(self):
