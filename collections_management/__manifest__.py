@@ -9,7 +9,7 @@
     "license": "LGPL-3",
     "development_status": "Beta",
     "maintainers": ["collections-for-odoo"],
-    "depends": ["account", "mail", "sms", "phone_validation"],
+    "depends": ["account", "mail", "sms", "phone_validation", "spreadsheet_dashboard"],
     "external_dependencies": {"python": ["phonenumbers", "xlsxwriter"]},
     "data": [
         "security/collections_management_security.xml",
@@ -29,6 +29,7 @@
         "views/collection_communication_views.xml",
         "report/collection_aging_report_views.xml",
         "wizard/collection_aging_export_views.xml",
+        "wizard/collection_kpi_export_views.xml",
         "report/collection_aging_date_report_views.xml",
         "report/collection_kpi_report_views.xml",
         "report/collection_roll_rate_report_views.xml",
@@ -49,6 +50,7 @@
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",
         "views/collections_management_menus.xml",
+        "data/collections_dashboard_data.xml",
     ],
     "demo": [
         "demo/collections_management_demo.xml",

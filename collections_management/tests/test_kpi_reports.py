@@ -1,4 +1,9 @@
+import base64
+import io
+import json
 from datetime import date, datetime
+
+import openpyxl
 
 from odoo import Command
 from odoo.tests import freeze_time, new_test_user, tagged
@@ -516,3 +521,76 @@ class TestExpectedPaymentAndForecast(KpiCommon):
         self.assertEqual(mine, {self.customer: (400.0,)})
         views = self.env["collection.cash.forecast.report"].get_views([(False, "pivot"), (False, "graph")])
         self.assertEqual(set(views["views"]), {"pivot", "graph"})
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(KpiCommon.TODAY)
+class TestDashboardAndExport(KpiCommon):
+    def test_dashboard_reads_our_reports_for_a_collector(self):
+        """The Collections dashboard is published in the Dashboards app for collectors; every pivot
+        and chart of it points at a report field that exists, and runs for a collector."""
+        dashboard = self.env.ref("collections_management.collections_dashboard")
+        self.assertTrue(dashboard.is_published)
+        self.assertIn(
+            self.collector, dashboard.with_user(self.collector).search([("id", "=", dashboard.id)]).group_ids.user_ids
+        )
+        spreadsheet = json.loads(base64.b64decode(dashboard.spreadsheet_binary_data))
+        queries = [
+            (
+                pivot["model"],
+                pivot["domain"],
+                [row["fieldName"] for row in pivot["rows"]],
+                [measure["fieldName"] for measure in pivot["measures"]],
+            )
+            for pivot in spreadsheet["pivots"].values()
+        ]
+        for sheet in spreadsheet["sheets"]:
+            for figure in sheet["figures"]:
+                meta = figure["data"].get("metaData")
+                if meta:
+                    queries.append(
+                        (meta["resModel"], figure["data"]["searchParams"]["domain"], meta["groupBy"], [meta["measure"]])
+                    )
+        self.assertEqual(len(queries), 12)
+        for model, domain, groupby, measures in queries:
+            rows = (
+                self.env[model]
+                .with_user(self.collector)
+                ._read_group(domain, groupby, [f"{measure}:sum" for measure in measures])
+            )
+            self.assertIsInstance(rows, list, model)
+        may = (
+            self.env["collection.kpi.report"]
+            .with_user(self.manager)
+            ._read_group([("period_type", "=", "month"), ("date", "=", "2026-05-01")], [], ["dso:sum", "cei:sum"])
+        )
+        self.assertEqual(may, [(67.81, 20.0)], "the headline DSO and CEI of May (see TestPeriodKpis)")
+
+    def test_kpi_workbook_one_sheet_per_report(self):
+        """As the collector (Abarrotes only): the aging sheet on 05-31 shows INV1 600 in 31-60 and INV2
+        400 in 1-30; the DSO sheet's April row: start 1000, sales 600, collected 400, end 1200, current
+        600, DSO 60, count-back 48.6, BPDSO 30, ADD 30, CEI 40 %."""
+        wizard = self.env["collection.kpi.export"].with_user(self.collector).create({"aging_date": "2026-05-31"})
+        action = wizard.action_export()
+        self.assertIn("download=true", action["url"])
+        workbook = openpyxl.load_workbook(io.BytesIO(base64.b64decode(wizard.xlsx_file)))
+        self.assertEqual(
+            workbook.sheetnames,
+            ["Aging", "DSO and CEI", "Roll Rates", "Promises", "Communications", "Productivity", "Cash Forecast"],
+        )
+        for sheet in workbook.worksheets:
+            self.assertEqual(sheet.freeze_panes, "B5", sheet.title)
+            self.assertTrue(sheet.auto_filter.ref.startswith("A4:"), sheet.title)
+            self.assertIn(self.company.name, sheet["A2"].value)
+        aging = workbook["Aging"]
+        self.assertEqual([cell.value for cell in aging[5]], ["Abarrotes del Bajío", 0, 400, 600, 0, 0, 0, 1000])
+        dso = {row[0].value.date(): row for row in workbook["DSO and CEI"].iter_rows(min_row=5)}
+        april = dso[date(2026, 4, 1)]
+        self.assertEqual([cell.value for cell in april[1:]], [1000, 600, 400, 1200, 600, 60, 48.6, 30, 30, 0.4])
+        self.assertEqual(april[10].number_format, "0.0%")
+        self.assertEqual(april[1].number_format, "#,##0.00")
+
+    def test_future_aging_date_is_refused(self):
+        wizard = self.env["collection.kpi.export"].create({"aging_date": "2999-01-01"})
+        with self.assertRaisesRegex(Exception, "future"):
+            wizard.action_export()
