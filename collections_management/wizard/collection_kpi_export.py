@@ -17,7 +17,6 @@ class CollectionKpiExport(models.TransientModel):
 
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
     aging_date = fields.Date(
-        string="Aging Date",
         required=True,
         default=fields.Date.context_today,
         help="Date of the aging sheet: instalments open that day.",
