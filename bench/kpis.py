@@ -87,7 +87,8 @@ def generate(env, instalments, customers, months, today=None, seed=0.42):
                drawn.partner_id, drawn.date, drawn.date + drawn.term AS date_maturity, drawn.amount,
                CASE WHEN drawn.u_never < profile.never THEN NULL
                     ELSE drawn.date + drawn.term
-                         + round(profile.mu + profile.sigma * sqrt(-2 * ln(1 - drawn.u1)) * cos(2 * pi() * drawn.u2))::int
+                         + round(profile.mu
+                                 + profile.sigma * sqrt(-2 * ln(1 - drawn.u1)) * cos(2 * pi() * drawn.u2))::int
                END AS date_paid,
                drawn.u_split < 0.2 AS split
           FROM drawn
@@ -316,8 +317,10 @@ def main():
         generate(env, args.instalments, args.customers, args.months)
         cr.execute("SELECT COUNT(*) FROM account_move_line WHERE display_type = 'payment_term'")
         count = cr.fetchone()[0]
-        out(f"History: {count:,} receivable instalments over {args.months} months, built in "
-            f"{time.perf_counter() - start:.1f} s")
+        out(
+            f"History: {count:,} receivable instalments over {args.months} months, built in "
+            f"{time.perf_counter() - start:.1f} s"
+        )
         for label, model, domain, groupby, aggregates, context in kpi_queries(date.today()):
             elapsed, rows = run_query(env, model, domain, groupby, aggregates, context)
             out(f"{label:<40} {elapsed:6.2f} s  ({len(rows)} groups)")

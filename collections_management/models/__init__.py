@@ -7,6 +7,7 @@ from . import (
     collection_case_stage,
     collection_communication,
     collection_demo,
+    collection_demo_history,
     collection_dispute,
     collection_dispute_reason,
     collection_level,
