@@ -16,8 +16,9 @@ class CollectionDemo(models.AbstractModel):
     @api.model
     def _generate_demo_history(self):
         """Twelve months of invoices and payments for half of the demo customers, paid later or
-        earlier depending on the customer (and drifting over the year), with reminders and calls
-        logged: the KPI reports and the dashboard then show trends, not a single snapshot."""
+        earlier depending on the customer (and drifting over the year), with reminders and the
+        calls of their collectors logged: the KPI reports and the dashboard then show trends, not
+        a single snapshot. Runs after the casework, which assigns the collectors."""
         company = self.env.company
         journal = self.env["account.journal"].search([("type", "=", "sale"), ("company_id", "=", company.id)], limit=1)
         names = [name for name, *__ in DEMO_CUSTOMERS]
@@ -60,6 +61,10 @@ class CollectionDemo(models.AbstractModel):
         moves.action_post()
         communications = []
         level = company.collection_policy_id.level_ids.sorted("days")[1:2]
+        cases = self.env["collection.case"].search(
+            [("partner_id", "in", partners.ids), ("company_id", "=", company.id)]
+        )
+        collector = {case.partner_id.id: case.user_id.id for case in cases}
         for move, paid_on in zip(moves, plans, strict=True):
             due = move.invoice_date_due
             lines = move.line_ids.filtered(lambda line: line.display_type == "payment_term")
@@ -70,6 +75,7 @@ class CollectionDemo(models.AbstractModel):
                         "company_id": company.id,
                         "channel": "email",
                         "direction": "outbound",
+                        "user_id": False,
                         "state": "read" if move.id % 3 else "delivered",
                         "date": fields.Datetime.to_datetime(due + timedelta(days=5)),
                         "level_id": level.id,
@@ -85,6 +91,7 @@ class CollectionDemo(models.AbstractModel):
                         "company_id": company.id,
                         "channel": "call",
                         "direction": "outbound",
+                        "user_id": collector.get(move.partner_id.id, False),
                         "state": "done",
                         "call_outcome": "reached" if move.id % 2 else "no_answer",
                         "date": fields.Datetime.to_datetime(due + timedelta(days=20)),

@@ -12,7 +12,9 @@ class CollectionAgingDateReport(models.Model):
     The date comes from the context key ``collection_aging_date`` (today without it). An
     instalment's residual on that date is its amount less the reconciliations dated on or before
     it (a reconciliation is dated by the later of its two journal items, ``max_date``): a payment
-    received later does not count, so the report shows what the aging looked like that day."""
+    received later does not count, so the report shows what the aging looked like that day. Only
+    the instalments not fully reconciled, or reconciled after that day, can have been open: the
+    others are left out before their payments are summed."""
 
     _name = "collection.aging.date.report"
     _description = "Receivables Aging at a Date"
@@ -104,6 +106,9 @@ class CollectionAgingDateReport(models.Model):
             """
              WHERE %(instalment)s
                AND aml.date <= %(date)s
+               AND (NOT aml.reconciled
+                    OR aml.id IN (SELECT later.debit_move_id FROM account_partial_reconcile later
+                                   WHERE later.max_date > %(date)s))
                AND aml.balance - COALESCE(paid.amount, 0.0) > 0
             """,
             instalment=instalment_conditions("aml", "account"),

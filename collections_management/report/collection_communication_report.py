@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..models.collection_communication import CALL_OUTCOMES, CHANNELS, STATES
+from ..models.collection_communication import CALL_OUTCOMES
 from .collection_kpi_mixin import KPI_DEPENDS, case_scope_join
 
 # Call outcomes that mean the collector spoke with someone who can pay (right-party contact).
@@ -52,9 +52,9 @@ class CollectionCommunicationReport(models.Model):
     author_id = fields.Many2one("res.users", string="By", readonly=True)
     user_id = fields.Many2one("res.users", string="Collector", readonly=True, help="Collector of the customer's case.")
     team_id = fields.Many2one("collection.team", readonly=True)
-    channel = fields.Selection(CHANNELS, readonly=True)
+    channel = fields.Selection(selection="_selection_channel", readonly=True)
     direction = fields.Selection([("outbound", "Outbound"), ("inbound", "Inbound")], readonly=True)
-    state = fields.Selection(STATES, readonly=True)
+    state = fields.Selection(selection="_selection_state", readonly=True)
     call_outcome = fields.Selection(CALL_OUTCOMES, string="Outcome", readonly=True)
     level_id = fields.Many2one("collection.level", readonly=True)
     run_id = fields.Many2one("collection.run", readonly=True)
@@ -119,6 +119,15 @@ class CollectionCommunicationReport(models.Model):
         aggregator="sum",
         help="Paid within 14 Days ÷ Amount Reminded on Channel × 100.",
     )
+
+    @api.model
+    def _selection_channel(self):
+        """The channels of communications, with those channel modules add (WhatsApp...)."""
+        return self.env["collection.communication"]._fields["channel"]._description_selection(self.env)
+
+    @api.model
+    def _selection_state(self):
+        return self.env["collection.communication"]._fields["state"]._description_selection(self.env)
 
     @api.model
     def _kpi_ratios(self):

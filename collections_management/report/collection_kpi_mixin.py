@@ -21,9 +21,6 @@ KPI_DEPENDS = {
     "res.partner": ["country_id", "commercial_partner_id"],
 }
 
-# Move types whose receivable instalments are credit sales (net of credit notes).
-CREDIT_SALE_MOVE_TYPES = ("out_invoice", "out_refund", "out_receipt")
-
 
 def instalment_conditions(line, account):
     """SQL conditions of a receivable instalment that can be aged: the ``payment_term`` journal
@@ -82,9 +79,10 @@ class CollectionKpiMixin(models.AbstractModel):
     @api.model
     def _kpi_query(self, query):
         """``query`` as the report's table, with PostgreSQL's JIT compilation turned off for the
-        rest of the transaction: the aggregates over a whole portfolio look expensive to the
-        planner, and compiling them takes seconds while running them takes milliseconds."""
-        self.env.cr.execute("SET LOCAL jit = off")
+        rest of the transaction (the aggregates over a whole portfolio look expensive to the
+        planner, and compiling them takes seconds while running them takes milliseconds) and
+        enough memory for their hash tables and sorts not to spill to disk."""
+        self.env.cr.execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'")
         return query
 
     @api.model

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .collection_kpi_mixin import CREDIT_SALE_MOVE_TYPES, KPI_DEPENDS, case_scope_join, instalment_conditions
+from .collection_kpi_mixin import KPI_DEPENDS, case_scope_join, instalment_conditions
 
 # Months shown by the period reports, and months read before them for the count-back DSO.
 KPI_MONTHS = 24
@@ -47,7 +47,8 @@ class CollectionKpiReport(models.Model):
         string="Credit Sales",
         currency_field="company_currency_id",
         readonly=True,
-        help="Customer invoices less credit notes dated in the period, taxes included.",
+        help="Customer invoices less credit notes dated in the period, taxes included (their instalments "
+        "on receivable accounts: only customer invoices, credit notes and receipts have them).",
     )
     ar_end = fields.Monetary(
         string="Receivables at End",
@@ -215,13 +216,14 @@ class CollectionKpiReport(models.Model):
                   FROM generate_series(%(grid_start)s::date, %(today)s::date, INTERVAL '1 month') m
             ),
             receivable AS (
-                SELECT aml.id, aml.company_id, move.commercial_partner_id AS partner_id, aml.date,
+                SELECT aml.id, aml.company_id,
+                       COALESCE(line_partner.commercial_partner_id, aml.partner_id) AS partner_id, aml.date,
                        aml.date_maturity, aml.balance,
-                       (aml.display_type = 'payment_term' AND move.move_type IN %(sale_types)s) AS is_sale,
+                       aml.display_type = 'payment_term' AS is_sale,
                        (%(instalment)s) AS is_instalment
                   FROM account_move_line aml
-                  JOIN account_move move ON move.id = aml.move_id
                   JOIN account_account account ON account.id = aml.account_id
+             LEFT JOIN res_partner line_partner ON line_partner.id = aml.partner_id
                  WHERE aml.parent_state = 'posted'
                    AND account.account_type = 'asset_receivable'
                    AND aml.date <= %(today)s
@@ -233,15 +235,6 @@ class CollectionKpiReport(models.Model):
                        COALESCE(SUM(balance) FILTER (WHERE is_sale), 0) AS sales
                   FROM receivable
                  GROUP BY 1, 2, 3
-            ),
-            grid AS (
-                SELECT customers.company_id, customers.partner_id, months.month_start, months.month_end,
-                       COALESCE(movements.movement, 0) AS movement, COALESCE(movements.sales, 0) AS sales
-                  FROM (SELECT DISTINCT company_id, partner_id FROM movements) customers
-            CROSS JOIN months
-             LEFT JOIN movements ON movements.company_id = customers.company_id
-                                AND movements.partner_id = customers.partner_id
-                                AND movements.month_start = months.month_start
             ),
             current_pairs AS MATERIALIZED (
                 SELECT receivable.id, receivable.company_id, receivable.partner_id, receivable.balance, snapshot.day
@@ -266,25 +259,38 @@ class CollectionKpiReport(models.Model):
                                                                 AND partial.max_date <= pairs.day) amounts
                  GROUP BY 1, 2, 3
             ),
+            grid AS (
+                SELECT parts.company_id, parts.partner_id, parts.month_start, months.month_end,
+                       SUM(parts.opening) AS opening, SUM(parts.movement) AS movement, SUM(parts.sales) AS sales,
+                       SUM(parts.current_end) AS current_end
+                  FROM (SELECT company_id, partner_id, COALESCE(month_start, %(grid_start)s::date) AS month_start,
+                               CASE WHEN month_start IS NULL THEN movement ELSE 0 END AS opening,
+                               CASE WHEN month_start IS NULL THEN 0 ELSE movement END AS movement,
+                               CASE WHEN month_start IS NULL THEN 0 ELSE sales END AS sales,
+                               0 AS current_end
+                          FROM movements
+                         UNION ALL
+                        SELECT company_id, partner_id, month_start, 0, 0, 0, amount
+                          FROM current
+                         UNION ALL
+                        SELECT customers.company_id, customers.partner_id, months.month_start, 0, 0, 0, 0
+                          FROM (SELECT DISTINCT company_id, partner_id FROM movements) customers
+                    CROSS JOIN months) parts
+                  JOIN months ON months.month_start = parts.month_start
+                 GROUP BY parts.company_id, parts.partner_id, parts.month_start, months.month_end
+            ),
             monthly AS (
                 SELECT grid.company_id, grid.partner_id, grid.month_start, grid.month_end,
                        (grid.month_end - grid.month_start + 1) AS days,
-                       COALESCE(opening.movement, 0) + SUM(grid.movement) OVER partner_months - grid.movement
-                           AS ar_begin,
-                       COALESCE(opening.movement, 0) + SUM(grid.movement) OVER partner_months AS ar_end,
+                       SUM(grid.opening + grid.movement) OVER partner_months - grid.movement AS ar_begin,
+                       SUM(grid.opening + grid.movement) OVER partner_months AS ar_end,
                        grid.sales,
-                       COALESCE(current.amount, 0) AS current_end,
+                       grid.current_end,
                        grid.sales AS sales_m0,
                        (grid.month_end - grid.month_start + 1) AS days_m0,
                        %(lags)s,
                        %(days)s
                   FROM grid
-             LEFT JOIN movements opening ON opening.company_id = grid.company_id
-                                        AND opening.partner_id = grid.partner_id
-                                        AND opening.month_start IS NULL
-             LEFT JOIN current ON current.company_id = grid.company_id
-                              AND current.partner_id = grid.partner_id
-                              AND current.month_start = grid.month_start
                 WINDOW partner_months AS (PARTITION BY grid.company_id, grid.partner_id ORDER BY grid.month_start)
             ),
             periods AS (
@@ -324,7 +330,6 @@ class CollectionKpiReport(models.Model):
             today=today,
             grid_start=grid_start,
             first_month=first_month,
-            sale_types=CREDIT_SALE_MOVE_TYPES,
             instalment=instalment_conditions("aml", "account"),
             lags=lags,
             days=days,
