@@ -18,6 +18,20 @@ class AccountMoveLine(models.Model):
     )
     collection_level_date = fields.Date(string="Last Reminder", copy=False)
     collection_excluded = fields.Boolean(string="Excluded from Collections", copy=False)
+    collection_expected_date = fields.Date(
+        string="Expected Payment",
+        compute="_compute_collection_expected_date",
+        help="Due date plus the customer's average delay over the last 12 months (weighted by amount, late "
+        "instalments still unpaid counted at least at their current delay, drawn toward the average of all "
+        "customers when the customer has little history), never before today. An open promise to pay or "
+        "payment plan replaces it with its date.",
+    )
+
+    def _compute_collection_expected_date(self):
+        lines = self.filtered(lambda line: line.id and line.display_type == "payment_term")
+        expected = self.env["collection.cash.forecast.report"]._get_expected_dates(lines)
+        for line in self:
+            line.collection_expected_date = expected.get(line.id, False)
 
     @api.model
     def _collection_open_domain(self):

@@ -5,6 +5,7 @@ from . import (
     test_case_lifecycle,
     test_dispute,
     test_dunning_engine,
+    test_kpi_reports,
     test_promise,
     test_promise_dispute_rules,
     test_security,

@@ -61,8 +61,12 @@ class TestAgingReport(CollectionsCommon):
         workbook = openpyxl.load_workbook(io.BytesIO(base64.b64decode(wizard.xlsx_file)))
         sheet = workbook.active
         rows = list(sheet.iter_rows(values_only=True))
-        self.assertEqual(rows[0][0], "Customer")
-        by_customer = {row[0]: row for row in rows[1:-1]}
+        self.assertEqual(rows[0][0], "Receivables Aging")
+        self.assertIn(self.company.name, rows[1][0])
+        self.assertEqual(rows[3][0], "Customer", "the header row is frozen below the title")
+        self.assertEqual(sheet.freeze_panes, "B5")
+        self.assertEqual(sheet.auto_filter.ref, "A4:J6")
+        by_customer = {row[0]: row for row in rows[4:-1]}
         self.assertEqual(by_customer["Northwind Traders"][-1], 400.0)
         self.assertEqual(by_customer["Abarrotes del Bajío"][-1], 450.0, "overdue only: 200 + 250")
         self.assertEqual(rows[-1][0], "Total")

@@ -1,9 +1,8 @@
 import base64
-import io
-
-import xlsxwriter
 
 from odoo import _, fields, models
+
+from ..report.collection_xlsx import CollectionWorkbook
 
 
 class CollectionAgingExport(models.TransientModel):
@@ -29,22 +28,7 @@ class CollectionAgingExport(models.TransientModel):
         self.ensure_one()
         rows = self.env["collection.aging.report"]._get_aging_by_partner(self._get_domain())
         buckets = self.env["collection.aging.report"]._get_bucket_labels()
-        output = io.BytesIO()
-        workbook = xlsxwriter.Workbook(output, {"in_memory": True})
-        sheet = workbook.add_worksheet(_("Aging"))
-        bold = workbook.add_format({"bold": True})
-        money = workbook.add_format({"num_format": "#,##0.00"})
-        money_bold = workbook.add_format({"num_format": "#,##0.00", "bold": True})
         currency = self.company_id.currency_id.name
-        headers = (
-            [_("Customer"), _("Country"), _("Collector")]
-            + [label for __, label in buckets]
-            + [_("Total (%s)", currency)]
-        )
-        sheet.write_row(0, 0, headers, bold)
-        sheet.set_column(0, 0, 36)
-        sheet.set_column(1, 2, 18)
-        sheet.set_column(3, len(headers) - 1, 14)
         partners = self.env["res.partner"].browse([partner.id for partner, __, __ in rows])
         cases = self.env["collection.case"].search(
             [
@@ -53,19 +37,40 @@ class CollectionAgingExport(models.TransientModel):
             ]
         )
         collector_by_partner = {case.partner_id.id: case.user_id.name or "" for case in cases}
-        for index, (partner, amounts, total) in enumerate(rows, start=1):
-            sheet.write(index, 0, partner.display_name)
-            sheet.write(index, 1, partner.country_id.name or "")
-            sheet.write(index, 2, collector_by_partner.get(partner.id, ""))
-            for column, (bucket, __) in enumerate(buckets, start=3):
-                sheet.write_number(index, column, amounts.get(bucket, 0.0), money)
-            sheet.write_number(index, len(headers) - 1, total, money_bold)
-        total_row = len(rows) + 1
-        sheet.write(total_row, 0, _("Total"), bold)
-        totals = [sum(amounts.get(bucket, 0.0) for __, amounts, __ in rows) for bucket, __ in buckets]
-        sheet.write_row(total_row, 3, totals + [sum(total for __, __, total in rows)], money_bold)
-        workbook.close()
-        return output.getvalue()
+        columns = (
+            [(_("Customer"), "text", 36), (_("Country"), "text", 18), (_("Collector"), "text", 18)]
+            + [(label, "money", 14) for __, label in buckets]
+            + [(_("Total (%s)", currency), "money", 16)]
+        )
+        lines = [
+            [
+                partner.display_name,
+                partner.country_id.name or "",
+                collector_by_partner.get(partner.id, ""),
+                *(amounts.get(bucket, 0.0) for bucket, __ in buckets),
+                total,
+            ]
+            for partner, amounts, total in rows
+        ]
+        totals = [_("Total"), None, None] + [
+            sum(amounts.get(bucket, 0.0) for __, amounts, __ in rows) for bucket, __ in buckets
+        ]
+        totals.append(sum(total for __, __, total in rows))
+        book = CollectionWorkbook()
+        book.add_sheet(
+            _("Aging"),
+            _("Receivables Aging"),
+            _(
+                "%(company)s, as of %(date)s, amounts in %(currency)s",
+                company=self.company_id.name,
+                date=fields.Date.context_today(self),
+                currency=currency,
+            ),
+            columns,
+            lines,
+            totals,
+        )
+        return book.close()
 
     def action_export(self):
         self.ensure_one()

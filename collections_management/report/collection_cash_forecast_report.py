@@ -1,0 +1,273 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .collection_kpi_mixin import KPI_DEPENDS, case_scope_join, instalment_conditions
+
+FORECAST_WEEKS = 13
+# Weight, in instalments, of the portfolio's average delay in a customer's expected delay: a
+# customer with n instalments in the last 12 months is expected to pay
+# (n × own delay + SHRINK_INSTALMENTS × portfolio delay) / (n + SHRINK_INSTALMENTS) days late.
+SHRINK_INSTALMENTS = 3
+HISTORY_DAYS = 365
+
+
+class CollectionCashForecastReport(models.Model):
+    """Cash expected from open customer instalments over the next 13 weeks.
+
+    Each open instalment is expected on its expected payment date (``_expected_payment_sql``):
+    due date plus the customer's usual delay, or the date of an open promise or of the next
+    date of a payment plan. Week 1 starts today. Amounts in a foreign currency are converted to the company currency at
+    today's rate."""
+
+    _name = "collection.cash.forecast.report"
+    _description = "Cash Forecast"
+    _inherit = ["collection.kpi.mixin"]
+    _auto = False
+    _depends = {
+        **KPI_DEPENDS,
+        "collection.promise": ["state", "date", "date_made", "line_ids"],
+        "collection.promise.line": ["date", "promise_id"],
+    }
+    _order = "expected_date, id"
+    _rec_name = "move_id"
+
+    line_id = fields.Many2one("account.move.line", string="Instalment", readonly=True)
+    move_id = fields.Many2one("account.move", string="Invoice", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    country_id = fields.Many2one("res.country", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    company_currency_id = fields.Many2one("res.currency", readonly=True)
+    currency_id = fields.Many2one("res.currency", string="Invoice Currency", readonly=True)
+    user_id = fields.Many2one("res.users", string="Collector", readonly=True)
+    team_id = fields.Many2one("collection.team", readonly=True)
+    date_maturity = fields.Date(string="Due Date", readonly=True)
+    expected_date = fields.Date(string="Expected Payment", readonly=True)
+    week = fields.Integer(readonly=True, aggregator="min", help="1 is the week starting today.")
+    week_start = fields.Date(string="Week Starting", readonly=True)
+    delay = fields.Integer(string="Expected Delay (days)", readonly=True, aggregator="avg")
+    promise_id = fields.Many2one("collection.promise", readonly=True)
+    source = fields.Selection(
+        [("history", "Payment habits"), ("promise", "Promise to pay")], string="Based On", readonly=True
+    )
+    amount = fields.Monetary(
+        string="Expected Amount",
+        currency_field="company_currency_id",
+        readonly=True,
+        help="Residual of the instalment, in company currency at today's rate.",
+    )
+
+    @property
+    def _table_query(self):
+        return self._kpi_query(
+            SQL(
+                "WITH forecast AS MATERIALIZED (%s) %s %s %s",
+                self._expected_payment_sql(fields.Date.context_today(self)),
+                self._select(),
+                self._from(),
+                self._where(),
+            )
+        )
+
+    @api.model
+    def _select(self):
+        today = fields.Date.context_today(self)
+        return SQL(
+            """
+            SELECT forecast.line_id AS id,
+                   forecast.line_id,
+                   aml.move_id,
+                   forecast.partner_id,
+                   partner.country_id,
+                   forecast.company_id,
+                   company.currency_id AS company_currency_id,
+                   forecast.currency_id,
+                   collection_case.user_id,
+                   collection_case.team_id,
+                   forecast.date_maturity,
+                   forecast.expected_date,
+                   (forecast.expected_date - %(today)s) / 7 + 1 AS week,
+                   %(today)s::date + ((forecast.expected_date - %(today)s) / 7) * 7 AS week_start,
+                   forecast.delay,
+                   forecast.promise_id,
+                   CASE WHEN forecast.promise_id IS NOT NULL THEN 'promise' ELSE 'history' END AS source,
+                   CASE WHEN forecast.currency_id = company.currency_id THEN forecast.residual
+                        ELSE ROUND((forecast.residual_currency * COALESCE(company_rate.rate, 1.0)
+                                    / COALESCE(line_rate.rate, 1.0))::numeric, 2)
+                   END AS amount
+            """,
+            today=today,
+        )
+
+    @api.model
+    def _rate_join(self, alias, currency):
+        today = fields.Date.context_today(self)
+        return SQL(
+            """LEFT JOIN LATERAL (
+                   SELECT rate.rate FROM res_currency_rate rate
+                    WHERE rate.currency_id = %(currency)s
+                      AND (rate.company_id = forecast.company_id OR rate.company_id IS NULL)
+                      AND rate.name <= %(today)s
+                    ORDER BY rate.company_id IS NULL, rate.name DESC
+                    LIMIT 1) %(alias)s ON forecast.currency_id != company.currency_id""",
+            currency=currency,
+            today=today,
+            alias=SQL.identifier(alias),
+        )
+
+    @api.model
+    def _from(self):
+        return SQL(
+            """
+              FROM forecast
+              JOIN account_move_line aml ON aml.id = forecast.line_id
+              JOIN res_company company ON company.id = forecast.company_id
+              JOIN res_partner partner ON partner.id = forecast.partner_id
+              %(line_rate)s
+              %(company_rate)s
+              %(case_join)s
+            """,
+            line_rate=self._rate_join("line_rate", SQL("forecast.currency_id")),
+            company_rate=self._rate_join("company_rate", SQL("company.currency_id")),
+            case_join=case_scope_join(SQL("forecast.partner_id"), SQL("forecast.company_id")),
+        )
+
+    @api.model
+    def _where(self):
+        today = fields.Date.context_today(self)
+        return SQL(
+            "WHERE forecast.expected_date < %s::date + %s",
+            today,
+            FORECAST_WEEKS * 7,
+        )
+
+    @api.model
+    def _get_expected_dates(self, lines):
+        """{instalment id: expected payment date} of these open instalments."""
+        if not lines:
+            return {}
+        query = self._expected_payment_sql(fields.Date.context_today(self), line_ids=tuple(lines.ids))
+        return dict(self.env.execute_query(SQL("SELECT line_id, expected_date FROM (%s) forecast", query)))
+
+    @api.model
+    def _expected_payment_sql(self, today, line_ids=None, partner_ids=None):
+        """SQL of the instalments open on ``today`` with their expected payment date.
+
+        Columns: line_id, company_id, partner_id, currency_id, date_maturity, residual (company
+        currency, reconciliations up to ``today``), residual_currency, delay (expected days late),
+        expected_date, promise_id. Everything is read as it stood on ``today`` (payments dated
+        later are ignored), so a past ``today`` replays the forecast of that day.
+
+        The delay of a customer is the amount-weighted average of the days between due date and
+        payment of every amount paid on instalments due in the last 12 months, plus the residual
+        of those still unpaid and late counted at their current delay; it is drawn toward the
+        average of all the company's customers by ``SHRINK_INSTALMENTS`` instalments' worth."""
+        self.env["account.move.line"].flush_model()
+        self.env["account.partial.reconcile"].flush_model()
+        self.env["collection.promise"].flush_model()
+        self.env["collection.promise.line"].flush_model()
+        history_start = fields.Date.subtract(today, days=HISTORY_DAYS)
+        open_filter = SQL("TRUE")
+        if line_ids:
+            open_filter = SQL("lines.line_id IN %s", line_ids)
+        elif partner_ids:
+            open_filter = SQL("lines.partner_id IN %s", partner_ids)
+        later_payments = SQL("FALSE")
+        if today < fields.Date.context_today(self):
+            later_payments = SQL(
+                "EXISTS (SELECT 1 FROM account_partial_reconcile later"
+                " WHERE later.debit_move_id = aml.id AND later.max_date > %s)",
+                today,
+            )
+        return SQL(
+            """
+            WITH lines AS (
+                SELECT aml.id, aml.company_id, move.commercial_partner_id AS partner_id, aml.currency_id,
+                       aml.date_maturity, aml.balance, aml.amount_currency,
+                       aml.date_maturity >= %(history_start)s AS in_history
+                  FROM account_move_line aml
+                  JOIN account_move move ON move.id = aml.move_id
+                  JOIN account_account account ON account.id = aml.account_id
+                 WHERE %(instalment)s
+                   AND aml.date <= %(today)s
+                   AND (NOT aml.reconciled OR aml.date_maturity >= %(history_start)s OR %(later_payments)s)
+            ),
+            payments AS (
+                SELECT partial.debit_move_id AS line_id, partial.max_date, partial.amount,
+                       partial.debit_amount_currency AS amount_currency
+                  FROM account_partial_reconcile partial
+                  JOIN lines ON lines.id = partial.debit_move_id
+                 WHERE partial.max_date <= %(today)s
+            ),
+            state AS (
+                SELECT lines.*,
+                       lines.balance - COALESCE(paid.amount, 0) AS residual,
+                       lines.amount_currency - COALESCE(paid.amount_currency, 0) AS residual_currency
+                  FROM lines
+             LEFT JOIN (SELECT line_id, SUM(amount) AS amount, SUM(amount_currency) AS amount_currency
+                          FROM payments GROUP BY line_id) paid ON paid.line_id = lines.id
+            ),
+            delays AS (
+                SELECT lines.company_id, lines.partner_id, lines.id AS line_id,
+                       payments.amount AS weight, (payments.max_date - lines.date_maturity) AS delay
+                  FROM payments
+                  JOIN lines ON lines.id = payments.line_id
+                 WHERE lines.in_history AND lines.date_maturity <= %(today)s
+                 UNION ALL
+                SELECT state.company_id, state.partner_id, state.id, state.residual,
+                       (%(today)s::date - state.date_maturity)
+                  FROM state
+                 WHERE state.in_history AND state.residual > 0 AND state.date_maturity < %(today)s
+            ),
+            customers AS (
+                SELECT company_id, partner_id, COUNT(DISTINCT line_id) AS instalments,
+                       SUM(weight * delay) / NULLIF(SUM(weight), 0) AS delay
+                  FROM delays
+                 GROUP BY company_id, partner_id
+            ),
+            portfolio AS (
+                SELECT company_id, SUM(weight * delay) / NULLIF(SUM(weight), 0) AS delay
+                  FROM delays
+                 GROUP BY company_id
+            ),
+            promised AS (
+                SELECT DISTINCT ON (rel.line_id) rel.line_id, promise.id AS promise_id,
+                       COALESCE((SELECT MIN(plan.date) FROM collection_promise_line plan
+                                  WHERE plan.promise_id = promise.id AND plan.date >= %(today)s),
+                                promise.date) AS date
+                  FROM collection_promise_move_line_rel rel
+                  JOIN collection_promise promise ON promise.id = rel.promise_id
+                 WHERE promise.state = 'open'
+                   AND promise.date_made <= %(today)s
+                 ORDER BY rel.line_id, promise.date_made DESC, promise.id DESC
+            ),
+            forecast AS (
+                SELECT state.id AS line_id, state.company_id, state.partner_id, state.currency_id,
+                       state.date_maturity, state.residual, state.residual_currency,
+                       ROUND(COALESCE(
+                           (COALESCE(customers.instalments, 0) * customers.delay
+                            + %(shrink)s * COALESCE(portfolio.delay, 0))
+                           / (COALESCE(customers.instalments, 0) + %(shrink)s),
+                           portfolio.delay, 0))::int AS delay,
+                       promised.promise_id,
+                       promised.date AS promised_date
+                  FROM state
+             LEFT JOIN customers ON customers.company_id = state.company_id
+                                AND customers.partner_id = state.partner_id
+             LEFT JOIN portfolio ON portfolio.company_id = state.company_id
+             LEFT JOIN promised ON promised.line_id = state.id
+                 WHERE state.residual > 0
+            )
+            SELECT lines.line_id, lines.company_id, lines.partner_id, lines.currency_id, lines.date_maturity,
+                   lines.residual, lines.residual_currency, lines.delay, lines.promise_id,
+                   GREATEST(COALESCE(lines.promised_date, lines.date_maturity + lines.delay), %(today)s)
+                       AS expected_date
+              FROM forecast lines
+             WHERE %(open_filter)s
+            """,
+            history_start=history_start,
+            today=today,
+            instalment=instalment_conditions("aml", "account"),
+            later_payments=later_payments,
+            shrink=SHRINK_INSTALMENTS,
+            open_filter=open_filter,
+        )

@@ -1,0 +1,118 @@
+from odoo import api, models
+from odoo.tools import SQL
+
+# What the KPI reports read: reading a report first writes pending changes of these fields.
+KPI_DEPENDS = {
+    "account.move": ["move_type", "commercial_partner_id", "state"],
+    "account.move.line": [
+        "balance",
+        "date",
+        "date_maturity",
+        "display_type",
+        "parent_state",
+        "account_id",
+        "move_id",
+        "company_id",
+        "reconciled",
+        "amount_residual",
+    ],
+    "account.partial.reconcile": ["amount", "max_date", "debit_move_id", "credit_move_id"],
+    "collection.case": ["user_id", "team_id", "partner_id", "company_id"],
+    "res.partner": ["country_id", "commercial_partner_id"],
+}
+
+
+def instalment_conditions(line, account):
+    """SQL conditions of a receivable instalment that can be aged: the ``payment_term`` journal
+    item of a posted invoice on a receivable account, with a positive balance. ``line`` and
+    ``account`` are the aliases of account_move_line and account_account."""
+    return SQL(
+        """%(line)s.display_type = 'payment_term'
+           AND %(line)s.parent_state = 'posted'
+           AND %(account)s.account_type = 'asset_receivable'
+           AND %(line)s.balance > 0""",
+        line=SQL.identifier(line),
+        account=SQL.identifier(account),
+    )
+
+
+def bucket_sql(days_late):
+    """SQL CASE giving the aging bucket key of ``days_late`` (same bounds as ``aging_bucket``)."""
+    return SQL(
+        """CASE
+               WHEN %(days)s <= 0 THEN '0_not_due'
+               WHEN %(days)s <= 30 THEN '1_30'
+               WHEN %(days)s <= 60 THEN '2_60'
+               WHEN %(days)s <= 90 THEN '3_90'
+               WHEN %(days)s <= 120 THEN '4_120'
+               ELSE '5_older'
+           END""",
+        days=days_late,
+    )
+
+
+def case_scope_join(partner, company):
+    """LEFT JOIN of the customer's collection case (its collector and team give the scope of
+    the KPI rows), as ``collection_case``."""
+    return SQL(
+        """LEFT JOIN collection_case ON collection_case.partner_id = %(partner)s
+                                  AND collection_case.company_id = %(company)s""",
+        partner=partner,
+        company=company,
+    )
+
+
+class CollectionKpiMixin(models.AbstractModel):
+    """Ratios of SQL report models that stay right when rows are grouped.
+
+    A ratio (a rate, a DSO) cannot be summed or averaged over rows: grouped, it is the ratio of
+    the sums of its components. A report lists its ratios in ``_kpi_ratios``: {field name:
+    function(total, maximum, column) -> SQL} where ``total("column")`` is the SQL sum of a column of the rows in
+    the group; the pivot, graph and ``_read_group`` then compute the ratio of each group from
+    its totals, whatever the aggregate asked for. ``maximum("column")`` is the SQL maximum (for
+    constants of a period, such as its number of days) and ``column("column")`` the column itself
+    (for other aggregates, such as distinct counts)."""
+
+    _name = "collection.kpi.mixin"
+    _description = "Collections KPI report helpers"
+
+    @api.model
+    def _kpi_query(self, query):
+        """``query`` as the report's table, with PostgreSQL's JIT compilation turned off for the
+        rest of the transaction (the aggregates over a whole portfolio look expensive to the
+        planner, and compiling them takes seconds while running them takes milliseconds) and
+        enough memory for their hash tables and sorts not to spill to disk."""
+        self.env.cr.execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'")
+        return query
+
+    @api.model
+    def _kpi_ratios(self):
+        return {}
+
+    @api.model
+    def _read_group_select(self, aggregate_spec, query):
+        fname = aggregate_spec.split(":")[0]
+        ratio = self._kpi_ratios().get(fname)
+        if ratio is None or aggregate_spec == "__count":
+            return super()._read_group_select(aggregate_spec, query)
+
+        def total(column):
+            return SQL("SUM(%s)", self._field_to_sql(self._table, column, query))
+
+        def maximum(column):
+            return SQL("MAX(%s)", self._field_to_sql(self._table, column, query))
+
+        def column(name):
+            return self._field_to_sql(self._table, name, query)
+
+        return ratio(total, maximum, column)
+
+    @api.model
+    def _kpi_ratio(self, numerator, denominator, factor=1.0):
+        """``numerator / denominator * factor`` rounded to two decimals, NULL without denominator."""
+        return SQL(
+            "ROUND((%s * %s / NULLIF(%s, 0))::numeric, 2)",
+            numerator,
+            factor,
+            denominator,
+        )

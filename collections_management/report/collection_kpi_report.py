@@ -1,0 +1,400 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .collection_kpi_mixin import KPI_DEPENDS, case_scope_join, instalment_conditions
+
+# Months shown by the period reports, and months read before them for the count-back DSO.
+KPI_MONTHS = 24
+COUNTBACK_MONTHS = 6
+
+
+class CollectionKpiReport(models.Model):
+    """Receivables KPIs per customer, month and quarter: DSO (standard and count-back), Best
+    Possible DSO, Average Days Delinquent and the Collection Effectiveness Index.
+
+    Each row holds the components of one customer in one period; grouped rows (a team, a
+    country, the company) compute each ratio from the totals of their components, so a DSO of
+    a team is the team's receivables over the team's sales, not an average of DSOs."""
+
+    _name = "collection.kpi.report"
+    _inherit = ["collection.kpi.mixin"]
+    _description = "Collections KPIs by Period"
+    _auto = False
+    _depends = {
+        **KPI_DEPENDS,
+    }
+    _order = "date desc, partner_id"
+    _rec_name = "date"
+
+    period_type = fields.Selection([("month", "Month"), ("quarter", "Quarter")], readonly=True)
+    date = fields.Date(string="Period", readonly=True, help="First day of the month or quarter.")
+    date_end = fields.Date(string="Period End", readonly=True, help="Last day of the period, or today.")
+    company_id = fields.Many2one("res.company", readonly=True)
+    company_currency_id = fields.Many2one("res.currency", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    country_id = fields.Many2one("res.country", readonly=True)
+    user_id = fields.Many2one("res.users", string="Collector", readonly=True)
+    team_id = fields.Many2one("collection.team", readonly=True)
+    days = fields.Integer(string="Days in Period", readonly=True, aggregator="max")
+    ar_begin = fields.Monetary(
+        string="Receivables at Start",
+        currency_field="company_currency_id",
+        readonly=True,
+        help="Balance of the receivable accounts the day before the period starts (invoices, credit "
+        "notes and payments), in company currency.",
+    )
+    sales = fields.Monetary(
+        string="Credit Sales",
+        currency_field="company_currency_id",
+        readonly=True,
+        help="Customer invoices less credit notes dated in the period, taxes included (their instalments "
+        "on receivable accounts: only customer invoices, credit notes and receipts have them).",
+    )
+    ar_end = fields.Monetary(
+        string="Receivables at End",
+        currency_field="company_currency_id",
+        readonly=True,
+        help="Balance of the receivable accounts on the last day of the period.",
+    )
+    current_end = fields.Monetary(
+        string="Current Receivables at End",
+        currency_field="company_currency_id",
+        readonly=True,
+        help="What is not yet due on the last day of the period: residual of the instalments due on "
+        "or after that day, counting only the reconciliations dated up to it.",
+    )
+    overdue_end = fields.Monetary(
+        string="Past Due at End",
+        currency_field="company_currency_id",
+        readonly=True,
+        help="Receivables at End − Current Receivables at End.",
+    )
+    collected = fields.Monetary(
+        currency_field="company_currency_id",
+        readonly=True,
+        help="Receivables at Start + Credit Sales − Receivables at End: payments and write-offs.",
+    )
+    # Count-back DSO: sales of the period's last month (m0) and of the months before it.
+    sales_m0 = fields.Monetary(currency_field="company_currency_id", readonly=True)
+    sales_m1 = fields.Monetary(currency_field="company_currency_id", readonly=True)
+    sales_m2 = fields.Monetary(currency_field="company_currency_id", readonly=True)
+    sales_m3 = fields.Monetary(currency_field="company_currency_id", readonly=True)
+    sales_m4 = fields.Monetary(currency_field="company_currency_id", readonly=True)
+    sales_m5 = fields.Monetary(currency_field="company_currency_id", readonly=True)
+    days_m0 = fields.Integer(readonly=True, aggregator="max")
+    days_m1 = fields.Integer(readonly=True, aggregator="max")
+    days_m2 = fields.Integer(readonly=True, aggregator="max")
+    days_m3 = fields.Integer(readonly=True, aggregator="max")
+    days_m4 = fields.Integer(readonly=True, aggregator="max")
+    days_m5 = fields.Integer(readonly=True, aggregator="max")
+
+    dso = fields.Float(
+        string="DSO",
+        readonly=True,
+        aggregator="sum",
+        help="Days Sales Outstanding = Receivables at End ÷ Credit Sales × Days in Period.",
+    )
+    dso_countback = fields.Float(
+        string="Count-back DSO",
+        readonly=True,
+        aggregator="sum",
+        help="Days of the latest sales that the Receivables at End represent: going back month by month "
+        "from the period's last month, whole months while the receivables exceed that month's sales, then "
+        "the fraction of the last month (at most 6 months are counted).",
+    )
+    bpdso = fields.Float(
+        string="Best Possible DSO",
+        readonly=True,
+        aggregator="sum",
+        help="Best Possible DSO = Current Receivables at End ÷ Credit Sales × Days in Period.",
+    )
+    add = fields.Float(
+        string="Average Days Delinquent",
+        readonly=True,
+        aggregator="sum",
+        help="ADD = DSO − Best Possible DSO.",
+    )
+    cei = fields.Float(
+        string="CEI (%)",
+        readonly=True,
+        aggregator="sum",
+        help="Collection Effectiveness Index = (Receivables at Start + Credit Sales − Receivables at End) ÷ "
+        "(Receivables at Start + Credit Sales − Current Receivables at End) × 100.",
+    )
+    overdue_share = fields.Float(
+        string="Past Due (%)",
+        readonly=True,
+        aggregator="sum",
+        help="Past Due at End ÷ Receivables at End × 100.",
+    )
+
+    @api.model
+    def _kpi_ratios(self):
+        def dso(total, maximum, column=None, receivable="ar_end"):
+            return self._kpi_ratio(total(receivable), total("sales"), maximum("days"))
+
+        def countback(total, maximum, column=None):
+            return SQL("ROUND((%s)::numeric, 2)", self._countback_sql(total, maximum))
+
+        def cei(total, maximum, column=None):
+            return self._kpi_ratio(
+                SQL("(%s + %s - %s)", total("ar_begin"), total("sales"), total("ar_end")),
+                SQL("(%s + %s - %s)", total("ar_begin"), total("sales"), total("current_end")),
+                100.0,
+            )
+
+        return {
+            "dso": dso,
+            "dso_countback": countback,
+            "bpdso": lambda total, maximum, column: dso(total, maximum, receivable="current_end"),
+            "add": lambda total, maximum, column: SQL(
+                "(%s - %s)", dso(total, maximum), dso(total, maximum, receivable="current_end")
+            ),
+            "cei": cei,
+            "overdue_share": lambda total, maximum, column: self._kpi_ratio(
+                SQL("(%s - %s)", total("ar_end"), total("current_end")), total("ar_end"), 100.0
+            ),
+        }
+
+    @api.model
+    def _countback_sql(self, total, maximum):
+        """Count-back DSO from totals: Σ_k days_k × min(1, max(0, (AR − sales of the k later months)
+        ÷ sales_k)); a month without sales counts whole while receivables remain."""
+        terms = []
+        later = SQL("0")
+        for k in range(COUNTBACK_MONTHS):
+            remaining = SQL("(%s - %s)", total("ar_end"), later)
+            sales = total(f"sales_m{k}")
+            terms.append(
+                SQL(
+                    """%(days)s * CASE WHEN %(remaining)s <= 0 THEN 0
+                                       WHEN %(remaining)s >= %(sales)s THEN 1
+                                       ELSE %(remaining)s / %(sales)s END""",
+                    days=maximum(f"days_m{k}"),
+                    remaining=remaining,
+                    sales=sales,
+                )
+            )
+            later = SQL("(%s + %s)", later, sales)
+        return SQL(" + ").join(terms)
+
+    @property
+    def _table_query(self):
+        return self._kpi_query(SQL("%s %s %s", self._with(), self._select(), self._from()))
+
+    @api.model
+    def _today(self):
+        return fields.Date.context_today(self)
+
+    @api.model
+    def _with(self):
+        today = self._today()
+        first_month = fields.Date.start_of(fields.Date.subtract(today, months=KPI_MONTHS - 1), "month")
+        grid_start = fields.Date.subtract(first_month, months=COUNTBACK_MONTHS - 1)
+        lags = SQL(", ").join(
+            SQL(
+                "COALESCE(LAG(grid.sales, %s) OVER partner_months, 0) AS %s",
+                k,
+                SQL.identifier(f"sales_m{k}"),
+            )
+            for k in range(1, COUNTBACK_MONTHS)
+        )
+        days = SQL(", ").join(
+            SQL(
+                "((grid.month_start - make_interval(months => %(k)s) + INTERVAL '1 month')::date"
+                " - (grid.month_start - make_interval(months => %(k)s))::date) AS %(column)s",
+                k=k,
+                column=SQL.identifier(f"days_m{k}"),
+            )
+            for k in range(1, COUNTBACK_MONTHS)
+        )
+        return SQL(
+            """
+            WITH months AS (
+                SELECT m::date AS month_start,
+                       LEAST((m + INTERVAL '1 month - 1 day')::date, %(today)s) AS month_end
+                  FROM generate_series(%(grid_start)s::date, %(today)s::date, INTERVAL '1 month') m
+            ),
+            receivable AS (
+                SELECT aml.id, aml.company_id,
+                       COALESCE(line_partner.commercial_partner_id, aml.partner_id) AS partner_id, aml.date,
+                       aml.date_maturity, aml.balance,
+                       aml.display_type = 'payment_term' AS is_sale,
+                       (%(instalment)s) AS is_instalment
+                  FROM account_move_line aml
+                  JOIN account_account account ON account.id = aml.account_id
+             LEFT JOIN res_partner line_partner ON line_partner.id = aml.partner_id
+                 WHERE aml.parent_state = 'posted'
+                   AND account.account_type = 'asset_receivable'
+                   AND aml.date <= %(today)s
+            ),
+            movements AS (
+                SELECT company_id, partner_id,
+                       CASE WHEN date >= %(grid_start)s THEN date_trunc('month', date)::date END AS month_start,
+                       SUM(balance) AS movement,
+                       COALESCE(SUM(balance) FILTER (WHERE is_sale), 0) AS sales
+                  FROM receivable
+                 GROUP BY 1, 2, 3
+            ),
+            current_pairs AS MATERIALIZED (
+                SELECT receivable.id, receivable.company_id, receivable.partner_id, receivable.balance, snapshot.day
+                  FROM receivable
+            CROSS JOIN LATERAL (
+                       SELECT LEAST((m + INTERVAL '1 month - 1 day')::date, %(today)s) AS day
+                         FROM generate_series(date_trunc('month', GREATEST(receivable.date, %(first_month)s)),
+                                              date_trunc('month', LEAST(receivable.date_maturity, %(today)s)),
+                                              INTERVAL '1 month') m
+                       ) snapshot
+                 WHERE receivable.is_instalment
+                   AND receivable.date_maturity >= %(first_month)s
+                   AND snapshot.day BETWEEN receivable.date AND receivable.date_maturity
+            ),
+            current AS MATERIALIZED (
+                SELECT company_id, partner_id, date_trunc('month', day)::date AS month_start, SUM(amount) AS amount
+                  FROM (SELECT company_id, partner_id, day, balance AS amount FROM current_pairs
+                         UNION ALL
+                        SELECT pairs.company_id, pairs.partner_id, pairs.day, -partial.amount
+                          FROM current_pairs pairs
+                          JOIN account_partial_reconcile partial ON partial.debit_move_id = pairs.id
+                                                                AND partial.max_date <= pairs.day) amounts
+                 GROUP BY 1, 2, 3
+            ),
+            grid AS (
+                SELECT parts.company_id, parts.partner_id, parts.month_start, months.month_end,
+                       SUM(parts.opening) AS opening, SUM(parts.movement) AS movement, SUM(parts.sales) AS sales,
+                       SUM(parts.current_end) AS current_end
+                  FROM (SELECT company_id, partner_id, COALESCE(month_start, %(grid_start)s::date) AS month_start,
+                               CASE WHEN month_start IS NULL THEN movement ELSE 0 END AS opening,
+                               CASE WHEN month_start IS NULL THEN 0 ELSE movement END AS movement,
+                               CASE WHEN month_start IS NULL THEN 0 ELSE sales END AS sales,
+                               0 AS current_end
+                          FROM movements
+                         UNION ALL
+                        SELECT company_id, partner_id, month_start, 0, 0, 0, amount
+                          FROM current
+                         UNION ALL
+                        SELECT customers.company_id, customers.partner_id, months.month_start, 0, 0, 0, 0
+                          FROM (SELECT DISTINCT company_id, partner_id FROM movements) customers
+                    CROSS JOIN months) parts
+                  JOIN months ON months.month_start = parts.month_start
+                 GROUP BY parts.company_id, parts.partner_id, parts.month_start, months.month_end
+            ),
+            monthly AS (
+                SELECT grid.company_id, grid.partner_id, grid.month_start, grid.month_end,
+                       (grid.month_end - grid.month_start + 1) AS days,
+                       SUM(grid.opening + grid.movement) OVER partner_months - grid.movement AS ar_begin,
+                       SUM(grid.opening + grid.movement) OVER partner_months AS ar_end,
+                       grid.sales,
+                       grid.current_end,
+                       grid.sales AS sales_m0,
+                       (grid.month_end - grid.month_start + 1) AS days_m0,
+                       %(lags)s,
+                       %(days)s
+                  FROM grid
+                WINDOW partner_months AS (PARTITION BY grid.company_id, grid.partner_id ORDER BY grid.month_start)
+            ),
+            periods AS (
+                SELECT 'month' AS period_type, month_start AS date, month_end AS date_end,
+                       company_id, partner_id, days, ar_begin, sales, ar_end, current_end,
+                       sales_m0, sales_m1, sales_m2, sales_m3, sales_m4, sales_m5,
+                       days_m0, days_m1, days_m2, days_m3, days_m4, days_m5
+                  FROM monthly
+                 WHERE month_start >= %(first_month)s
+                 UNION ALL
+                SELECT 'quarter', date_trunc('quarter', month_start)::date, MAX(month_end),
+                       company_id, partner_id, SUM(days),
+                       SUM(ar_begin) FILTER (WHERE month_start = date_trunc('quarter', month_start)),
+                       SUM(sales),
+                       SUM(ar_end) FILTER (WHERE month_end = quarter_end),
+                       SUM(current_end) FILTER (WHERE month_end = quarter_end),
+                       SUM(sales_m0) FILTER (WHERE month_end = quarter_end),
+                       SUM(sales_m1) FILTER (WHERE month_end = quarter_end),
+                       SUM(sales_m2) FILTER (WHERE month_end = quarter_end),
+                       SUM(sales_m3) FILTER (WHERE month_end = quarter_end),
+                       SUM(sales_m4) FILTER (WHERE month_end = quarter_end),
+                       SUM(sales_m5) FILTER (WHERE month_end = quarter_end),
+                       MAX(days_m0) FILTER (WHERE month_end = quarter_end),
+                       MAX(days_m1) FILTER (WHERE month_end = quarter_end),
+                       MAX(days_m2) FILTER (WHERE month_end = quarter_end),
+                       MAX(days_m3) FILTER (WHERE month_end = quarter_end),
+                       MAX(days_m4) FILTER (WHERE month_end = quarter_end),
+                       MAX(days_m5) FILTER (WHERE month_end = quarter_end)
+                  FROM (SELECT monthly.*,
+                               MAX(month_end) OVER (PARTITION BY company_id, partner_id,
+                                                    date_trunc('quarter', month_start)) AS quarter_end
+                          FROM monthly
+                         WHERE month_start >= date_trunc('quarter', %(first_month)s::date)) quarter_months
+                 GROUP BY company_id, partner_id, date_trunc('quarter', month_start)
+            )
+            """,
+            today=today,
+            grid_start=grid_start,
+            first_month=first_month,
+            instalment=instalment_conditions("aml", "account"),
+            lags=lags,
+            days=days,
+        )
+
+    @api.model
+    def _select(self):
+        row = {
+            "ar_end": SQL("periods.ar_end"),
+            "sales": SQL("periods.sales"),
+            "current_end": SQL("periods.current_end"),
+            "ar_begin": SQL("periods.ar_begin"),
+        }
+        for k in range(COUNTBACK_MONTHS):
+            row[f"sales_m{k}"] = SQL("periods.%s", SQL.identifier(f"sales_m{k}"))
+
+        def one(column):
+            return row[column]
+
+        def own_days(column):
+            return SQL("periods.%s", SQL.identifier(column))
+
+        days = SQL("periods.days")
+        return SQL(
+            """
+            SELECT ROW_NUMBER() OVER (ORDER BY periods.period_type, periods.date, periods.company_id,
+                                      periods.partner_id) AS id,
+                   periods.period_type, periods.date, periods.date_end,
+                   periods.company_id, company.currency_id AS company_currency_id,
+                   periods.partner_id, partner.country_id,
+                   collection_case.user_id, collection_case.team_id,
+                   periods.days, periods.ar_begin, periods.sales, periods.ar_end, periods.current_end,
+                   periods.ar_end - periods.current_end AS overdue_end,
+                   periods.ar_begin + periods.sales - periods.ar_end AS collected,
+                   periods.sales_m0, periods.sales_m1, periods.sales_m2, periods.sales_m3,
+                   periods.sales_m4, periods.sales_m5,
+                   periods.days_m0, periods.days_m1, periods.days_m2, periods.days_m3,
+                   periods.days_m4, periods.days_m5,
+                   %(dso)s AS dso,
+                   ROUND((%(countback)s)::numeric, 2) AS dso_countback,
+                   %(bpdso)s AS bpdso,
+                   %(dso)s - %(bpdso)s AS add,
+                   %(cei)s AS cei,
+                   %(overdue_share)s AS overdue_share
+            """,
+            dso=self._kpi_ratio(SQL("periods.ar_end"), SQL("periods.sales"), days),
+            bpdso=self._kpi_ratio(SQL("periods.current_end"), SQL("periods.sales"), days),
+            countback=self._countback_sql(one, own_days),
+            cei=self._kpi_ratio(
+                SQL("(periods.ar_begin + periods.sales - periods.ar_end)"),
+                SQL("(periods.ar_begin + periods.sales - periods.current_end)"),
+                100.0,
+            ),
+            overdue_share=self._kpi_ratio(SQL("(periods.ar_end - periods.current_end)"), SQL("periods.ar_end"), 100.0),
+        )
+
+    @api.model
+    def _from(self):
+        return SQL(
+            """
+              FROM periods
+              JOIN res_company company ON company.id = periods.company_id
+              JOIN res_partner partner ON partner.id = periods.partner_id
+              %(case_join)s
+             WHERE periods.ar_begin <> 0 OR periods.ar_end <> 0 OR periods.sales <> 0
+            """,
+            case_join=case_scope_join(SQL("periods.partner_id"), SQL("periods.company_id")),
+        )

@@ -1,0 +1,182 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .collection_aging_report import AGING_BUCKETS
+from .collection_kpi_mixin import KPI_DEPENDS, bucket_sql, case_scope_join, instalment_conditions
+from .collection_kpi_report import KPI_MONTHS
+
+
+class CollectionRollRateReport(models.Model):
+    """Roll rates ("migración"): where each aging bucket's balance went one month later.
+
+    For every month end of the last two years (the month after it must be over), every instalment
+    open that day is aged; a month later its residual either sits in a later bucket (rolled), in
+    the same bucket (stayed: not due yet, or already over 120 days) or was paid or credited
+    (collected). Residuals count only the reconciliations dated up to each day."""
+
+    _name = "collection.roll.rate.report"
+    _inherit = ["collection.kpi.mixin"]
+    _description = "Collections Roll Rates"
+    _auto = False
+    _depends = {
+        **KPI_DEPENDS,
+    }
+    _order = "date desc, bucket"
+    _rec_name = "date"
+
+    date = fields.Date(string="Month", readonly=True, help="The month at whose end the balance is aged.")
+    bucket = fields.Selection(AGING_BUCKETS, string="Aging", readonly=True, help="Aging at the end of the month.")
+    company_id = fields.Many2one("res.company", readonly=True)
+    company_currency_id = fields.Many2one("res.currency", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    country_id = fields.Many2one("res.country", readonly=True)
+    user_id = fields.Many2one("res.users", string="Collector", readonly=True)
+    team_id = fields.Many2one("collection.team", readonly=True)
+    amount_start = fields.Monetary(
+        string="Balance",
+        currency_field="company_currency_id",
+        readonly=True,
+        help="Residual at the end of the month of the instalments in this bucket.",
+    )
+    amount_rolled = fields.Monetary(
+        string="Rolled",
+        currency_field="company_currency_id",
+        readonly=True,
+        help="Part of the balance still open a month later in a later bucket.",
+    )
+    amount_stayed = fields.Monetary(
+        string="Stayed",
+        currency_field="company_currency_id",
+        readonly=True,
+        help="Part of the balance still open a month later in the same bucket.",
+    )
+    amount_collected = fields.Monetary(
+        string="Collected",
+        currency_field="company_currency_id",
+        readonly=True,
+        help="Part of the balance paid or credited during the next month.",
+    )
+    roll_rate = fields.Float(string="Roll Rate (%)", readonly=True, aggregator="sum", help="Rolled ÷ Balance × 100.")
+    stay_rate = fields.Float(string="Stay Rate (%)", readonly=True, aggregator="sum", help="Stayed ÷ Balance × 100.")
+    collection_rate = fields.Float(
+        string="Collected (%)", readonly=True, aggregator="sum", help="Collected ÷ Balance × 100."
+    )
+
+    @api.model
+    def _kpi_ratios(self):
+        def rate(numerator):
+            return lambda total, maximum, column: self._kpi_ratio(total(numerator), total("amount_start"), 100.0)
+
+        return {
+            "roll_rate": rate("amount_rolled"),
+            "stay_rate": rate("amount_stayed"),
+            "collection_rate": rate("amount_collected"),
+        }
+
+    @property
+    def _table_query(self):
+        return self._kpi_query(SQL("%s %s %s", self._with(), self._select(), self._from()))
+
+    @api.model
+    def _with(self):
+        today = fields.Date.context_today(self)
+        first_month = fields.Date.start_of(fields.Date.subtract(today, months=KPI_MONTHS), "month")
+        # The last month end whose next month is over.
+        last_day = fields.Date.subtract(fields.Date.start_of(today, "month"), months=1, days=1)
+        if today == fields.Date.end_of(today, "month"):
+            last_day = fields.Date.end_of(fields.Date.subtract(today, months=1), "month")
+        days_start = SQL("(pairs.day - pairs.date_maturity)")
+        days_next = SQL("(pairs.next_day - pairs.date_maturity)")
+        return SQL(
+            """
+            WITH lines AS (
+                SELECT aml.id, aml.company_id, move.commercial_partner_id AS partner_id, aml.date,
+                       aml.date_maturity, aml.balance,
+                       CASE WHEN aml.reconciled THEN (
+                           SELECT MAX(partial.max_date) FROM account_partial_reconcile partial
+                            WHERE partial.debit_move_id = aml.id) END AS date_closed
+                  FROM account_move_line aml
+                  JOIN account_move move ON move.id = aml.move_id
+                  JOIN account_account account ON account.id = aml.account_id
+                 WHERE %(instalment)s
+                   AND aml.date <= %(last_day)s
+                   AND (NOT aml.reconciled OR aml.id IN (
+                        SELECT partial.debit_move_id FROM account_partial_reconcile partial
+                         WHERE partial.max_date > %(first_month)s))
+            ),
+            pairs AS (
+                SELECT lines.*, snapshot.day, snapshot.next_day
+                  FROM lines
+            CROSS JOIN LATERAL (
+                       SELECT (m + INTERVAL '1 month - 1 day')::date AS day,
+                              (m + INTERVAL '2 month - 1 day')::date AS next_day
+                         FROM generate_series(date_trunc('month', GREATEST(lines.date, %(first_month)s)),
+                                              date_trunc('month', LEAST(lines.date_closed, %(last_day)s)),
+                                              INTERVAL '1 month') m
+                       ) snapshot
+                 WHERE snapshot.day >= lines.date
+                   AND snapshot.day <= %(last_day)s
+                   AND (lines.date_closed IS NULL OR lines.date_closed > snapshot.day)
+            ),
+            residuals AS (
+                SELECT pairs.id, pairs.company_id, pairs.partner_id, pairs.day,
+                       %(bucket_start)s AS bucket,
+                       %(bucket_next)s AS bucket_next,
+                       pairs.balance - COALESCE(SUM(partial.amount) FILTER (WHERE partial.max_date <= pairs.day), 0)
+                           AS amount_start,
+                       pairs.balance - COALESCE(SUM(partial.amount), 0) AS amount_next
+                  FROM pairs
+             LEFT JOIN account_partial_reconcile partial ON partial.debit_move_id = pairs.id
+                                                        AND partial.max_date <= pairs.next_day
+                 GROUP BY pairs.id, pairs.company_id, pairs.partner_id, pairs.day, pairs.next_day,
+                          pairs.date_maturity, pairs.balance
+            ),
+            moves AS (
+                SELECT company_id, partner_id, date_trunc('month', day)::date AS date, bucket,
+                       SUM(amount_start) AS amount_start,
+                       SUM(amount_next) FILTER (WHERE bucket_next > bucket) AS amount_rolled,
+                       SUM(amount_next) FILTER (WHERE bucket_next = bucket) AS amount_stayed,
+                       SUM(amount_start - amount_next) AS amount_collected
+                  FROM residuals
+                 WHERE amount_start > 0
+                 GROUP BY 1, 2, 3, 4
+            )
+            """,
+            instalment=instalment_conditions("aml", "account"),
+            first_month=first_month,
+            last_day=last_day,
+            bucket_start=bucket_sql(days_start),
+            bucket_next=bucket_sql(days_next),
+        )
+
+    @api.model
+    def _select(self):
+        return SQL(
+            """
+            SELECT ROW_NUMBER() OVER (ORDER BY moves.date, moves.company_id, moves.partner_id, moves.bucket) AS id,
+                   moves.date, moves.bucket, moves.company_id, company.currency_id AS company_currency_id,
+                   moves.partner_id, partner.country_id, collection_case.user_id, collection_case.team_id,
+                   moves.amount_start,
+                   COALESCE(moves.amount_rolled, 0) AS amount_rolled,
+                   COALESCE(moves.amount_stayed, 0) AS amount_stayed,
+                   moves.amount_collected,
+                   %(roll)s AS roll_rate,
+                   %(stay)s AS stay_rate,
+                   %(collected)s AS collection_rate
+            """,
+            roll=self._kpi_ratio(SQL("COALESCE(moves.amount_rolled, 0)"), SQL("moves.amount_start"), 100.0),
+            stay=self._kpi_ratio(SQL("COALESCE(moves.amount_stayed, 0)"), SQL("moves.amount_start"), 100.0),
+            collected=self._kpi_ratio(SQL("moves.amount_collected"), SQL("moves.amount_start"), 100.0),
+        )
+
+    @api.model
+    def _from(self):
+        return SQL(
+            """
+              FROM moves
+              JOIN res_company company ON company.id = moves.company_id
+              JOIN res_partner partner ON partner.id = moves.partner_id
+              %(case_join)s
+            """,
+            case_join=case_scope_join(SQL("moves.partner_id"), SQL("moves.company_id")),
+        )
