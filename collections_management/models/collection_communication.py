@@ -50,9 +50,6 @@ class CollectionCommunication(models.Model):
     # The business log: only model methods say whom and what a contact was about.
     _collection_system_fields = ("partner_id", "company_id", "recipient_id", "line_ids")
 
-    def _collection_lines(self):
-        return self.line_ids
-
     subject = fields.Char()
     date = fields.Datetime(default=fields.Datetime.now, required=True, index=True)
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)

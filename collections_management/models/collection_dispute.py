@@ -94,9 +94,6 @@ class CollectionDispute(models.Model):
         help="What remains to pay on the disputed instalments, in company currency.",
     )
 
-    def _collection_lines(self):
-        return self.line_ids | self.move_ids.line_ids.filtered(lambda line: line.display_type == "payment_term")
-
     @api.depends("move_ids")
     def _compute_line_ids(self):
         for dispute in self:

@@ -155,9 +155,6 @@ class CollectionPromise(models.Model):
             if promise.date and promise.date_made and promise.date < promise.date_made:
                 raise ValidationError(_("A promise cannot be due before the day it was made."))
 
-    def _collection_lines(self):
-        return self.line_ids
-
     # ------------------------------------------------------------------
     # Creation: link the case, cover the whole overdue, move the case
     # ------------------------------------------------------------------

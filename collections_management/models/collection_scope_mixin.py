@@ -75,15 +75,11 @@ class CollectionScopeMixin(models.AbstractModel):
         self.ensure_one()
         return self.partner_id.commercial_partner_id
 
-    def _collection_lines(self):
-        """Journal items this record speaks about (they must belong to its customer)."""
-        self.ensure_one()
-        return self.env["account.move.line"]
-
     def _collection_check_scope(self, operation="write"):
         """Refuse records that the current user could not have reached: outside their record
-        rules (with the values just written), covering another customer's instalments, or, for a
-        collector, about a customer of none of their cases."""
+        rules (with the values just written) or, for a collector, about a customer of none of their
+        cases. Which instalments and case a record may cover is a business rule of its own model
+        (e.g. ``collection.promise._check_rules``), checked for everyone."""
         if not self or self.env.su:
             return
         outside = self - self._filtered_access(operation)
@@ -94,23 +90,6 @@ class CollectionScopeMixin(models.AbstractModel):
                     records=", ".join(outside.sudo().mapped("display_name")),
                 )
             )
-        for record in self.sudo():
-            partner = record._collection_partner()
-            foreign = record._collection_lines().filtered(
-                lambda line, partner=partner, record=record: (
-                    line.partner_id.commercial_partner_id != partner or line.company_id != record.company_id
-                )
-            )
-            case = record.case_id if "case_id" in record._fields else record.browse()
-            if foreign or (case and (case.partner_id != partner or case.company_id != record.company_id)):
-                raise AccessError(
-                    _(
-                        "%(record)s can only cover instalments and the case of %(customer)s in %(company)s.",
-                        record=record.display_name,
-                        customer=partner.display_name,
-                        company=record.company_id.name,
-                    )
-                )
         if self.env.user.has_group(MANAGER_GROUP):
             return
         pairs = {(record._collection_partner().id, record.company_id.id) for record in self.sudo()}

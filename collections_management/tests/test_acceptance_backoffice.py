@@ -9,7 +9,7 @@ from datetime import timedelta
 from lxml import etree
 
 from odoo import Command, fields
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools.safe_eval import datetime, dateutil, safe_eval, time
 
@@ -316,6 +316,12 @@ class TestCaseButtonsDoTheirJob(AcceptanceCommon):
         self.assertEqual(self.case.stage_id, self.stage_dispute)
         self.assertIn(self.collector_1, self._activities(self.case).user_id)
         action = case.action_new_promise()
+        # One promise under way per customer: the one made last week must be settled or cancelled first.
+        second = Form(self.env[action["res_model"]].with_user(self.collector_1).with_context(**action["context"]))
+        second.date = self.today + timedelta(days=3)
+        with self.assertRaisesRegex(ValidationError, "already under way"):
+            second.save()
+        self.promise.with_user(self.collector_1).action_cancel()
         promise = Form(self.env[action["res_model"]].with_user(self.collector_1).with_context(**action["context"]))
         promise.date = self.today + timedelta(days=3)
         promise.scope = "lines"
