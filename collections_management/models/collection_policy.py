@@ -1,5 +1,82 @@
-from odoo import api, fields, models
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytz
+
+from odoo import _, api, fields, models
 from odoo.fields import Domain
+from odoo.tools import format_amount, format_date
+
+# Why a customer was (or was not) reminded by a run: the reason of a decision.
+DECISION_REASONS = [
+    ("send", "Reminded"),
+    ("simulated", "Would be reminded"),
+    ("failed", "Not reached"),
+    ("no_policy", "No policy"),
+    ("archived", "Archived customer"),
+    ("excluded", "Excluded"),
+    ("disputed", "Disputed"),
+    ("promised", "Promised to pay"),
+    ("nothing_new", "Nothing new due"),
+    ("credit", "Covered by credits"),
+    ("below_minimum", "Below minimum"),
+    ("outside_window", "Outside contact hours or days"),
+    ("contact_limit", "Contact limit"),
+    ("no_channel", "No reachable channel"),
+    ("error", "Error"),
+]
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    """One open receivable item of a customer, as the engine reads it: an instalment (positive
+    residual) or a credit (negative residual: unapplied payment, credit note)."""
+
+    id: int
+    partner_id: int
+    date_maturity: object
+    amount_residual: float
+    level_id: int
+    excluded: bool = False
+    disputed: bool = False
+    promised: bool = False
+
+
+@dataclass
+class CustomerFacts:
+    """What a decision needs to know about one customer; built by the run for a whole batch."""
+
+    partner: object
+    items: list
+    date: object
+    local_now: object
+    history: tuple = (None, 0, 0)
+    recipients: dict = field(default_factory=dict)
+    dry_run: bool = False
+
+
+@dataclass
+class Decision:
+    """Either what to send to a customer (``reason`` "send") or why not."""
+
+    partner_id: int
+    reason: str
+    policy: object = None
+    level: object = None
+    detail: str = ""
+    line_ids: list = field(default_factory=list)
+    level_lines: dict = field(default_factory=dict)
+    amount_due: float = 0.0
+    amount_credit: float = 0.0
+    amount_net: float = 0.0
+    channels: list = field(default_factory=list)
+    follow_up: bool = False
+    line_count: int = 0
+
+    @property
+    def to_send(self):
+        return self.reason == "send"
+
 
 WEEKDAY_FIELDS = (
     "contact_monday",
@@ -67,6 +144,18 @@ class CollectionPolicy(models.Model):
         default=30,
         help="How far in the future a customer may promise to pay from the portal.",
     )
+    first_contact_mode = fields.Selection(
+        [
+            ("due", "At the level the instalments are due for"),
+            ("ladder", "One level per contact, from the first reminder"),
+        ],
+        string="First Contact",
+        default="due",
+        required=True,
+        help="How a customer enters the ladder: straight at the level its oldest instalment is due "
+        "for, or one level per reminder starting from the first (useful the day the suite starts "
+        "on an existing portfolio).",
+    )
     level_count = fields.Integer(compute="_compute_level_count")
 
     _check_contact_hours = models.Constraint(
@@ -102,6 +191,189 @@ class CollectionPolicy(models.Model):
         due = self.level_ids.filtered(lambda level: level.days <= days_late and (level.days > 0 or days_late <= 0))
         return due[-1:] if due else self.env["collection.level"]
 
+    # ------------------------------------------------------------------
+    # The decision per customer: send this, or not because...
+    # ------------------------------------------------------------------
+
+    def _collection_window_reason(self, local_now, dry_run=False):
+        """Why this policy forbids contacting anybody at ``local_now`` (in the company's time
+        zone), or an empty string. A dry run checks the weekday only."""
+        self.ensure_one()
+        if local_now.weekday() not in self._allowed_weekdays():
+            return _(
+                "%(policy)s does not contact customers on %(day)s.",
+                policy=self.name,
+                day=format_date(self.env, local_now.date(), date_format="EEEE"),
+            )
+        hour = local_now.hour + local_now.minute / 60.0
+        if not dry_run and not self.contact_hour_from <= hour < self.contact_hour_to:
+            return _(
+                "%(policy)s contacts customers between %(start)s and %(end)s only (it is %(now)s).",
+                policy=self.name,
+                start=_format_hour(self.contact_hour_from),
+                end=_format_hour(self.contact_hour_to),
+                now=_format_hour(hour),
+            )
+        return ""
+
+    def _collection_decide(self, facts):
+        """The decision for one customer (``facts``: a ``CustomerFacts``) under this policy
+        (empty: the customer has none). Plain Python on what the run read for the batch: no
+        query. Returns a ``Decision``: what to send (level, instalments, amounts net of credits,
+        channels and the recipient of each) or the reason why nothing is sent."""
+        partner = facts.partner
+        decision = Decision(partner_id=partner.id, reason="send", policy=self or None)
+        debits = [item for item in facts.items if item.amount_residual > 0]
+        credit = -sum(item.amount_residual for item in facts.items if item.amount_residual < 0)
+        decision.amount_credit = credit
+        decision.line_count = len(facts.items)
+        decision.amount_due = sum(item.amount_residual for item in debits)
+        decision.amount_net = decision.amount_due - credit
+        if not self or not self.level_ids:
+            return self._collection_not(decision, "no_policy", _("No collection policy applies to this customer."))
+        if not partner.active:
+            return self._collection_not(decision, "archived", _("The customer is archived; nobody is contacted."))
+        if partner.collection_excluded:
+            return self._collection_not(decision, "excluded", _("The customer is excluded from collections."))
+        chased = [item for item in debits if not (item.excluded or item.disputed or item.promised)]
+        if not chased:
+            if any(item.disputed for item in debits):
+                return self._collection_not(decision, "disputed", _("Every open instalment is under dispute."))
+            if any(item.promised for item in debits):
+                return self._collection_not(decision, "promised", _("Every open instalment is promised."))
+            return self._collection_not(decision, "excluded", _("Every open instalment is excluded."))
+
+        levels = self.level_ids.sorted(lambda level: (level.days, level.id))
+        overdue_levels = levels.filtered(lambda level: level.days > 0)
+        # Levels never go softer: the highest level any open instalment reached (this policy).
+        reached_by_id = {level.id: level for level in levels}
+        reached = [reached_by_id[item.level_id] for item in debits if item.level_id in reached_by_id]
+        highest = max(reached, key=lambda level: level.days) if reached else None
+        decision.follow_up = bool(facts.history[2]) or any(level.days > 0 for level in reached)
+        cap = None
+        if self.first_contact_mode == "ladder":
+            # One level per contact: the next overdue level after the highest one reached.
+            above = overdue_levels.filtered(lambda level: not highest or level.days > highest.days)
+            cap = above[:1] or overdue_levels[-1:]
+
+        covered, best = [], None
+        for item in chased:
+            days_late = (facts.date - item.date_maturity).days
+            level = self._get_level_for_days(days_late)
+            if level and cap and level.days > 0 and level.days > cap.days:
+                level = cap
+            if level or days_late > 0:
+                # The reminder lists every overdue instalment, and those a level is due for.
+                covered.append(item)
+            if not level:
+                continue
+            item_level = reached_by_id.get(item.level_id)
+            if not item_level or item_level.days < level.days:
+                decision.level_lines.setdefault(level, []).append(item.id)
+                if best is None or level.days > best.days:
+                    best = level
+        if best is None:
+            return self._collection_not(
+                decision, "nothing_new", _("No instalment is due for a new level since the last reminder.")
+            )
+        if highest and highest.days > best.days:
+            best = highest
+        decision.level = best
+        decision.line_ids = [item.id for item in covered]
+        reminded = sum(item.amount_residual for item in covered)
+        overdue = sum(item.amount_residual for item in covered if item.date_maturity < facts.date)
+        reference = overdue if best.days > 0 else reminded
+        decision.amount_due = reminded
+        decision.amount_net = reminded - credit
+        currency = self.currency_id
+        if currency.compare_amounts(reference - credit, 0.0) <= 0:
+            return self._collection_not(
+                decision,
+                "credit",
+                _("Credits of %(credit)s cover the amount due.", credit=format_amount(self.env, credit, currency)),
+            )
+        if currency.compare_amounts(reference - credit, self.minimum_amount) < 0:
+            return self._collection_not(
+                decision,
+                "below_minimum",
+                _(
+                    "%(amount)s due net of credits is below the minimum of %(minimum)s.",
+                    amount=format_amount(self.env, reference - credit, currency),
+                    minimum=format_amount(self.env, self.minimum_amount, currency),
+                ),
+            )
+        window = self._collection_window_reason(facts.local_now, facts.dry_run)
+        if window:
+            return self._collection_not(decision, "outside_window", window)
+        limit = self._collection_limit_reason(facts)
+        if limit:
+            return self._collection_not(decision, "contact_limit", limit)
+        decision.channels = self._collection_channels(best, facts.recipients)
+        if not decision.channels:
+            return self._collection_not(
+                decision, "no_channel", _("No address of the customer can carry a channel of %s.", best.name)
+            )
+        decision.detail = _(
+            "%(level)s through %(channels)s.",
+            level=best.name,
+            channels=", ".join(channel for channel, __ in decision.channels),
+        )
+        return decision
+
+    def _collection_not(self, decision, reason, detail):
+        decision.reason = reason
+        decision.detail = detail
+        decision.level_lines = {}
+        decision.channels = []
+        return decision
+
+    def _collection_limit_reason(self, facts):
+        """Why the contact limits forbid another reminder now, or an empty string."""
+        last_date, week_count, __ = facts.history
+        now = facts.local_now.astimezone(pytz.utc).replace(tzinfo=None)
+        if (
+            last_date
+            and self.min_days_between_contacts
+            and now - last_date < timedelta(days=self.min_days_between_contacts)
+        ):
+            return _(
+                "Last contact on %(date)s; %(policy)s waits %(days)s days between contacts.",
+                date=format_date(self.env, last_date.date()),
+                policy=self.name,
+                days=self.min_days_between_contacts,
+            )
+        if self.max_contacts_per_week and week_count >= self.max_contacts_per_week:
+            return _(
+                "%(count)s contacts in the last 7 days; %(policy)s allows %(max)s.",
+                count=week_count,
+                policy=self.name,
+                max=self.max_contacts_per_week,
+            )
+        return ""
+
+    def _collection_channels(self, level, recipients):
+        """[(channel, recipient)] for the channels of ``level``: for each, the first address of
+        the customer's chain that can carry it. A channel nobody can carry is kept (with the
+        customer as recipient, to fail with its reason and fall back) as long as something can
+        reach the customer: another channel of the level, or its fallback."""
+        chain = recipients or []
+        channels, missing = [], []
+        for channel in level._get_channels():
+            recipient = next((partner for partner in chain if partner._collection_can_carry(channel)), None)
+            if recipient:
+                channels.append((channel, recipient))
+            else:
+                missing.append(channel)
+        fallback = "call" if level.fallback == "task" else level.fallback
+        reachable = bool(channels) or (
+            fallback not in ("none", False)
+            and (fallback == "call" or any(partner._collection_can_carry(fallback) for partner in chain))
+        )
+        if not reachable:
+            return []
+        customer = chain[-1] if chain else None
+        return channels + [(channel, customer) for channel in missing]
+
     def _policies_for_partners(self, partners):
         """Map each commercial partner to its policy in this company (``self`` is the company's
         active policies): the one chosen on the partner, else the first whose rule matches, else
@@ -132,3 +404,8 @@ class CollectionPolicy(models.Model):
         action["domain"] = [("policy_id", "=", self.id)]
         action["context"] = {"default_policy_id": self.id}
         return action
+
+
+def _format_hour(value):
+    hours, minutes = divmod(round(value * 60), 60)
+    return f"{hours:02d}:{minutes:02d}"
