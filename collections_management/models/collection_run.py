@@ -298,6 +298,8 @@ class CollectionRun(models.Model):
                 self._process_batch_safely(batch)
                 remaining -= len(batch)
                 self.write({"cursor_partner_id": batch[-1], "duration": time.monotonic() - start})
+                # Memory stays flat per batch: what the batch loaded is written, then dropped.
+                self.env.invalidate_all()
                 if remaining and not self._commit(len(batch), remaining=remaining):
                     self._pause()
                     return
