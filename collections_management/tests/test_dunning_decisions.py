@@ -598,3 +598,36 @@ class TestPromiseJudgedOnPaymentDates(DecisionCommon):
         self._register_payment(invoice, payment_date=self.today - timedelta(days=2))
         promise._check_promises()
         self.assertEqual(promise.state, "kept")
+
+
+@tagged("post_install", "-at_install")
+class TestManagerRunsTheEngine(DecisionCommon):
+    def test_manager_presses_run_and_nobody_reachable_gets_one_task(self):
+        """Through the buttons as a collections manager: a real run whose customer cannot be
+        reached records no level, keeps the failure and gives one task to a person."""
+        self.customer.write({"email": False})
+        invoice = self._invoice(self.customer, 300.0, days_late=8)
+        self._invoice(self.customer_b, 300.0, days_late=8)
+        form = Form(self.env["collection.run"].with_user(self.manager))
+        self.assertEqual(form.date, self.today)
+        run = form.save()
+        run.action_execute()
+        self.assertEqual(run.state, "done")
+        decisions = {d.partner_id: d for d in run.decision_ids}
+        self.assertEqual(decisions[self.customer].reason, "failed")
+        self.assertIn("no e-mail address", decisions[self.customer].detail)
+        self.assertEqual(decisions[self.customer_b].reason, "send")
+        self.assertFalse(self._instalments(invoice).collection_level_id)
+        task = self._communications(channel="call").activity_ids
+        self.assertEqual(len(task), 1)
+        self.assertEqual(task.user_id, self.manager, "the person at work, never OdooBot")
+        self.assertEqual(run.reminded_count, 1)
+
+    def test_manager_cannot_send_on_another_date(self):
+        self._invoice(self.customer, 300.0, days_late=8)
+        form = Form(self.env["collection.run"].with_user(self.manager))
+        form.date = self.today + timedelta(days=3)
+        run = form.save()
+        with self.assertRaises(UserError):
+            run.action_execute()
+        self.assertEqual(run.state, "draft")
