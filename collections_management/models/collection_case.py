@@ -546,7 +546,7 @@ class CollectionCase(models.Model):
             return
         self.browse([case.id for case in escalated])._message_log_batch(
             bodies={
-                case.id: escape(_("Escalated at level %(level)s.", level=level.name))
+                case.id: escape(self.env._("Escalated at level %(level)s.", level=level.name))
                 for case, level in escalated.items()
             }
         )
@@ -555,9 +555,11 @@ class CollectionCase(models.Model):
             {
                 case: {
                     "activity_type_id": todo.id,
-                    "summary": _("Escalated: %(level)s", level=level.name),
+                    "summary": self.env._("Escalated: %(level)s", level=level.name),
                     "note": Markup("<p>%s</p>")
-                    % _("The customer reached %(level)s. Review the case and decide the next step.", level=level.name),
+                    % self.env._(
+                        "The customer reached %(level)s. Review the case and decide the next step.", level=level.name
+                    ),
                     "user_id": case._collection_task_user(level).id,
                     "collection_communication_id": False,
                 }

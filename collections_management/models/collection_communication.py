@@ -92,7 +92,6 @@ class CollectionCommunication(models.Model):
         string="Net Amount Due",
         currency_field="currency_id",
         compute="_compute_amount_net",
-        store=True,
         help="Amount reminded minus the customer's credits.",
     )
     is_follow_up = fields.Boolean(
@@ -492,7 +491,7 @@ class CollectionCommunication(models.Model):
         letters._log_in_customer_chatter(
             {
                 letter.id: Markup("<p>%s</p>")
-                % _(
+                % self.env._(
                     "Reminder letter %(level)s queued for printing, to %(recipient)s.",
                     level=letter.level_id.name or letter.subject or "",
                     recipient=letter.recipient_id.display_name,
@@ -544,7 +543,7 @@ class CollectionCommunication(models.Model):
         self._log_in_customer_chatter(
             {
                 call.id: Markup("<p>%s</p>")
-                % _(
+                % self.env._(
                     "Call task for %(user)s: %(level)s.",
                     user=call.activity_ids[:1].user_id.name or "",
                     level=call.level_id.name or call.subject or "",

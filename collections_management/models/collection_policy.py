@@ -5,7 +5,7 @@ import pytz
 
 from odoo import _, api, fields, models
 from odoo.fields import Domain
-from odoo.tools import format_amount, format_date
+from odoo.tools import float_compare, format_amount, format_date
 
 # Why a customer was (or was not) reminded by a run: the reason of a decision.
 DECISION_REASONS = [
@@ -53,6 +53,21 @@ class CustomerFacts:
     history: tuple = (None, 0, 0)
     recipients: dict = field(default_factory=dict)
     dry_run: bool = False
+
+
+@dataclass
+class Ladder:
+    """A policy's levels and rules, read once per batch (see ``_collection_ladder``)."""
+
+    levels: list
+    by_id: dict
+    overdue: list
+    channels: dict
+    fallback: dict
+    rounding: float
+    minimum: float
+    window: str
+    mode: str
 
 
 @dataclass
@@ -216,11 +231,30 @@ class CollectionPolicy(models.Model):
             )
         return ""
 
-    def _collection_decide(self, facts):
+    def _collection_ladder(self, local_now, dry_run=False):
+        """What every decision of this policy in a batch shares, read once: its levels sorted by
+        days, their channels and fallbacks, the rounding and minimum, and the contact window
+        at ``local_now``."""
+        self.ensure_one()
+        levels = [(level.days, level) for level in self.level_ids.sorted(lambda level: (level.days, level.id))]
+        return Ladder(
+            levels=levels,
+            by_id={level.id: (days, level) for days, level in levels},
+            overdue=[(days, level) for days, level in levels if days > 0],
+            channels={level: level._get_channels() for __, level in levels},
+            fallback={level: level.fallback for __, level in levels},
+            rounding=self.currency_id.rounding,
+            minimum=self.minimum_amount,
+            window=self._collection_window_reason(local_now, dry_run),
+            mode=self.first_contact_mode,
+        )
+
+    def _collection_decide(self, facts, ladder=None):
         """The decision for one customer (``facts``: a ``CustomerFacts``) under this policy
         (empty: the customer has none). Plain Python on what the run read for the batch: no
         query. Returns a ``Decision``: what to send (level, instalments, amounts net of credits,
-        channels and the recipient of each) or the reason why nothing is sent."""
+        channels and the recipient of each) or the reason why nothing is sent. ``ladder`` is
+        ``_collection_ladder()``, shared by the decisions of a batch."""
         partner = facts.partner
         decision = Decision(partner_id=partner.id, reason="send", policy=self or None)
         debits = [item for item in facts.items if item.amount_residual > 0]
@@ -243,81 +277,84 @@ class CollectionPolicy(models.Model):
                 return self._collection_not(decision, "promised", _("Every open instalment is promised."))
             return self._collection_not(decision, "excluded", _("Every open instalment is excluded."))
 
-        levels = self.level_ids.sorted(lambda level: (level.days, level.id))
-        overdue_levels = levels.filtered(lambda level: level.days > 0)
+        ladder = ladder or self._collection_ladder(facts.local_now, facts.dry_run)
         # Levels never go softer: the highest level any open instalment reached (this policy).
-        reached_by_id = {level.id: level for level in levels}
-        reached = [reached_by_id[item.level_id] for item in debits if item.level_id in reached_by_id]
-        highest = max(reached, key=lambda level: level.days) if reached else None
-        decision.follow_up = bool(facts.history[2]) or any(level.days > 0 for level in reached)
+        reached = [ladder.by_id[item.level_id] for item in debits if item.level_id in ladder.by_id]
+        highest = max(reached, key=lambda pair: pair[0]) if reached else None
+        decision.follow_up = bool(facts.history[2]) or any(days > 0 for days, __ in reached)
         cap = None
-        if self.first_contact_mode == "ladder":
+        if ladder.mode == "ladder" and ladder.overdue:
             # One level per contact: the next overdue level after the highest one reached.
-            above = overdue_levels.filtered(lambda level: not highest or level.days > highest.days)
-            cap = above[:1] or overdue_levels[-1:]
+            above = [pair for pair in ladder.overdue if not highest or pair[0] > highest[0]]
+            cap = above[0] if above else ladder.overdue[-1]
 
         covered, best = [], None
         for item in chased:
             days_late = (facts.date - item.date_maturity).days
-            level = self._get_level_for_days(days_late)
-            if level and cap and level.days > 0 and level.days > cap.days:
-                level = cap
-            if level or days_late > 0:
+            due = None
+            for pair in ladder.levels:
+                if pair[0] <= days_late and (pair[0] > 0 or days_late <= 0):
+                    due = pair
+            if due and cap and due[0] > cap[0]:
+                due = cap
+            if due or days_late > 0:
                 # The reminder lists every overdue instalment, and those a level is due for.
                 covered.append(item)
-            if not level:
+            if not due:
                 continue
-            item_level = reached_by_id.get(item.level_id)
-            if not item_level or item_level.days < level.days:
-                decision.level_lines.setdefault(level, []).append(item.id)
-                if best is None or level.days > best.days:
-                    best = level
+            item_level = ladder.by_id.get(item.level_id)
+            if not item_level or item_level[0] < due[0]:
+                decision.level_lines.setdefault(due[1], []).append(item.id)
+                if best is None or due[0] > best[0]:
+                    best = due
         if best is None:
             return self._collection_not(
                 decision, "nothing_new", _("No instalment is due for a new level since the last reminder.")
             )
-        if highest and highest.days > best.days:
+        if highest and highest[0] > best[0]:
             best = highest
-        decision.level = best
+        best_days, decision.level = best
         decision.line_ids = [item.id for item in covered]
         reminded = sum(item.amount_residual for item in covered)
         overdue = sum(item.amount_residual for item in covered if item.date_maturity < facts.date)
-        reference = overdue if best.days > 0 else reminded
+        reference = overdue if best_days > 0 else reminded
         decision.amount_due = reminded
         decision.amount_net = reminded - credit
-        currency = self.currency_id
-        if currency.compare_amounts(reference - credit, 0.0) <= 0:
+        if float_compare(reference - credit, 0.0, precision_rounding=ladder.rounding) <= 0:
             return self._collection_not(
                 decision,
                 "credit",
-                _("Credits of %(credit)s cover the amount due.", credit=format_amount(self.env, credit, currency)),
+                _(
+                    "Credits of %(credit)s cover the amount due.",
+                    credit=format_amount(self.env, credit, self.currency_id),
+                ),
             )
-        if currency.compare_amounts(reference - credit, self.minimum_amount) < 0:
+        if float_compare(reference - credit, ladder.minimum, precision_rounding=ladder.rounding) < 0:
             return self._collection_not(
                 decision,
                 "below_minimum",
                 _(
                     "%(amount)s due net of credits is below the minimum of %(minimum)s.",
-                    amount=format_amount(self.env, reference - credit, currency),
-                    minimum=format_amount(self.env, self.minimum_amount, currency),
+                    amount=format_amount(self.env, reference - credit, self.currency_id),
+                    minimum=format_amount(self.env, ladder.minimum, self.currency_id),
                 ),
             )
-        window = self._collection_window_reason(facts.local_now, facts.dry_run)
-        if window:
-            return self._collection_not(decision, "outside_window", window)
+        if ladder.window:
+            return self._collection_not(decision, "outside_window", ladder.window)
         limit = self._collection_limit_reason(facts)
         if limit:
             return self._collection_not(decision, "contact_limit", limit)
-        decision.channels = self._collection_channels(best, facts.recipients)
+        decision.channels = self._collection_channels(
+            ladder.channels[decision.level], ladder.fallback[decision.level], facts.recipients
+        )
         if not decision.channels:
             return self._collection_not(
-                decision, "no_channel", _("No address of the customer can carry a channel of %s.", best.name)
+                decision,
+                "no_channel",
+                _("No address of the customer can carry a channel of %s.", decision.level.name),
             )
-        decision.detail = _(
-            "%(level)s through %(channels)s.",
-            level=best.name,
-            channels=", ".join(channel for channel, __ in decision.channels),
-        )
+        # The level's name is already in the user's language; the channels are technical keys.
+        decision.detail = f"{decision.level.name}: {', '.join(channel for channel, __ in decision.channels)}"
         return decision
 
     def _collection_not(self, decision, reason, detail):
@@ -351,20 +388,21 @@ class CollectionPolicy(models.Model):
             )
         return ""
 
-    def _collection_channels(self, level, recipients):
-        """[(channel, recipient)] for the channels of ``level``: for each, the first address of
-        the customer's chain that can carry it. A channel nobody can carry is kept (with the
-        customer as recipient, to fail with its reason and fall back) as long as something can
-        reach the customer: another channel of the level, or its fallback."""
+    def _collection_channels(self, channel_names, level_fallback, recipients):
+        """[(channel, recipient)] for the channels of a level (``channel_names``, its fallback
+        ``level_fallback``): for each, the first address of the customer's chain that can carry
+        it. A channel nobody can carry is kept (with the customer as recipient, to fail with its
+        reason and fall back) as long as something can reach the customer: another channel of
+        the level, or its fallback."""
         chain = recipients or []
         channels, missing = [], []
-        for channel in level._get_channels():
+        for channel in channel_names:
             recipient = next((partner for partner in chain if partner._collection_can_carry(channel)), None)
             if recipient:
                 channels.append((channel, recipient))
             else:
                 missing.append(channel)
-        fallback = "call" if level.fallback == "task" else level.fallback
+        fallback = "call" if level_fallback == "task" else level_fallback
         reachable = bool(channels) or (
             fallback not in ("none", False)
             and (fallback == "call" or any(partner._collection_can_carry(fallback) for partner in chain))

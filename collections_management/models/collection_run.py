@@ -221,7 +221,7 @@ class CollectionRun(models.Model):
                     "run_id": run.id,
                     "partner_id": customer.id,
                     "reason": "nothing_new",
-                    "detail": _("The customer owes nothing that a reminder could speak about."),
+                    "detail": self.env._("The customer owes nothing that a reminder could speak about."),
                 }
                 for customer in customers
                 if customer.id not in decided
@@ -546,8 +546,15 @@ class CollectionRun(models.Model):
         ]
 
     def _decide(self, facts):
-        """One decision per customer, made by its policy."""
-        return [policy._collection_decide(customer) for policy, customer in facts]
+        """One decision per customer, made by its policy (each policy's ladder read once)."""
+        local_now = self._local_now()
+        ladders = {}
+        decisions = []
+        for policy, customer in facts:
+            if policy and policy not in ladders:
+                ladders[policy] = policy._collection_ladder(local_now, self.run_type == "dry_run")
+            decisions.append(policy._collection_decide(customer, ladders.get(policy)))
+        return decisions
 
     def _create_communications(self, decisions):
         """One communication per channel of each customer to remind, to that channel's recipient."""
@@ -615,6 +622,7 @@ class CollectionRun(models.Model):
             [
                 {
                     "run_id": self.id,
+                    "currency_id": self.company_id.currency_id.id,
                     "partner_id": decision.partner_id,
                     "policy_id": decision.policy.id if decision.policy else False,
                     "level_id": decision.level.id if decision.level else False,

@@ -13,7 +13,9 @@ class CollectionRunDecision(models.Model):
 
     run_id = fields.Many2one("collection.run", required=True, index=True, ondelete="cascade")
     company_id = fields.Many2one(related="run_id.company_id", store=True, index=True)
-    currency_id = fields.Many2one(related="company_id.currency_id")
+    currency_id = fields.Many2one(
+        "res.currency", default=lambda self: self.env.company.currency_id, help="The company's currency."
+    )
     run_type = fields.Selection(related="run_id.run_type")
     date = fields.Date(related="run_id.date")
     partner_id = fields.Many2one("res.partner", string="Customer", required=True, index=True, ondelete="cascade")
