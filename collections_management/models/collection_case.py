@@ -551,6 +551,7 @@ class CollectionCase(models.Model):
             }
         )
         todo = self.env.ref("mail.mail_activity_data_todo")
+        memo = {}
         self.browse([case.id for case in escalated])._collection_set_engine_tasks(
             {
                 case: {
@@ -560,18 +561,19 @@ class CollectionCase(models.Model):
                     % self.env._(
                         "The customer reached %(level)s. Review the case and decide the next step.", level=level.name
                     ),
-                    "user_id": case._collection_task_user(level).id,
+                    "user_id": case._collection_task_user(level, memo).id,
                     "collection_communication_id": False,
                 }
                 for case, level in escalated.items()
             }
         )
 
-    def _collection_task_user(self, level=None):
+    def _collection_task_user(self, level=None, memo=None):
         """The person who gets a collections task of this case: the level's choice (a user or
         the team manager) when it makes one, else the case's collector, else the team manager,
         else the user named on the level, else the company's default collections user, else
-        the user at work or a collections manager; never OdooBot."""
+        the user at work or a collections manager; never OdooBot. ``memo`` keeps the last
+        resort per company across the cases of a batch."""
         self.ensure_one()
         level = level or self.env["collection.level"]
         if level.call_user_mode == "user" and level.call_user_id:
@@ -586,24 +588,27 @@ class CollectionCase(models.Model):
             or (self.env.user if not self.env.user._is_superuser() else self.env["res.users"])
         )
         if not user:
-            user = (
-                self.env["res.users"]
-                .sudo()
-                .search(
-                    [
-                        (
-                            "group_ids",
-                            "in",
-                            self.env.ref("collections_management.collections_management_group_manager").id,
-                        ),
-                        ("company_ids", "in", self.company_id.id),
-                        ("id", "!=", self.env.ref("base.user_root").id),
-                        ("share", "=", False),
-                    ],
-                    order="id",
-                    limit=1,
+            memo = {} if memo is None else memo
+            if self.company_id.id not in memo:
+                memo[self.company_id.id] = (
+                    self.env["res.users"]
+                    .sudo()
+                    .search(
+                        [
+                            (
+                                "group_ids",
+                                "in",
+                                self.env.ref("collections_management.collections_management_group_manager").id,
+                            ),
+                            ("company_ids", "in", self.company_id.id),
+                            ("id", "!=", self.env.ref("base.user_root").id),
+                            ("share", "=", False),
+                        ],
+                        order="id",
+                        limit=1,
+                    )
                 )
-            )
+            user = memo[self.company_id.id]
         return user
 
     def _collection_set_engine_tasks(self, values_by_case):
@@ -622,15 +627,18 @@ class CollectionCase(models.Model):
         model_id = self.env["ir.model"]._get_id(self._name)
         today = fields.Date.context_today(self)
         to_create = []
-        tasks = Activity
+        to_write = defaultdict(lambda: Activity)
         for case, values in values_by_case.items():
             values = dict(values, date_deadline=values.get("date_deadline") or today)
             task = task_by_case.get(case.id)
             if task:
-                task.write(values)
-                tasks |= task
+                to_write[tuple(sorted(values.items()))] |= task
             else:
                 to_create.append(dict(values, res_model_id=model_id, res_id=case.id, collection_engine_task=True))
+        tasks = Activity
+        for values, same_tasks in to_write.items():
+            same_tasks.write(dict(values))
+            tasks |= same_tasks
         return tasks | Activity.create(to_create)
 
     @api.model
@@ -654,7 +662,7 @@ class CollectionCase(models.Model):
             )
             new_cases._assign_cases()
             case_by_key.update({(case.partner_id.id, case.company_id.id): case for case in new_cases})
-        values_by_case = {}
+        values_by_case, memo = {}, {}
         for communication in communications:
             case = case_by_key[communication.partner_id.id, communication.company_id.id]
             level = communication.level_id
@@ -666,7 +674,7 @@ class CollectionCase(models.Model):
                     level=level.name or _("overdue invoices"),
                 ),
                 "note": communication._get_task_note(),
-                "user_id": case._collection_task_user(level).id,
+                "user_id": case._collection_task_user(level, memo).id,
                 "collection_communication_id": communication.id,
             }
         return Case._collection_set_engine_tasks(values_by_case)

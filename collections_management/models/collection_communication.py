@@ -434,6 +434,7 @@ class CollectionCommunication(models.Model):
                 numbers[communication.id] = number
         failed = self._mark_failed_by_reason(unreachable)
         to_send = self - failed
+        note = self.env.ref("mail.mt_note").id
         for template, communications in to_send.grouped(lambda c: c.level_id.sms_template_id).items():
             bodies = template._render_field("body", communications.ids, compute_lang=True)
             author = self.env.user.partner_id
@@ -446,7 +447,7 @@ class CollectionCommunication(models.Model):
                             "model": "res.partner",
                             "res_id": communication.partner_id.id,
                             "message_type": "sms",
-                            "subtype_id": self.env.ref("mail.mt_note").id,
+                            "subtype_id": note,
                             "author_id": author.id,
                             "body": bodies[communication.id],
                             "reply_to": False,
