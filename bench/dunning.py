@@ -100,10 +100,15 @@ def measure(env, run_type):
     queries = cr.sql_log_count - queries_before
     communications = env["collection.communication"].search_count([("run_id", "=", run.id)])
     mails = env["mail.mail"].sudo().search_count([("mail_message_id.collection_communication_id.run_id", "=", run.id)])
+    decisions = (
+        env["collection.run.decision"].search_count([("run_id", "=", run.id)])
+        if "collection.run.decision" in env
+        else 0
+    )
     print(
         f"  {run_type:8s} instalments={run.line_count:6d} customers={run.partner_count:5d} "
         f"reminded={run.reminded_count:5d} time={elapsed:7.2f}s queries={queries:6d} "
-        f"communications={communications:5d} e-mails queued={mails:5d} "
+        f"communications={communications:5d} e-mails queued={mails:5d} decisions={decisions:5d} "
         f"ms/instalment={1000 * elapsed / max(run.line_count, 1):.2f} "
         f"queries/instalment={queries / max(run.line_count, 1):.3f}"
     )

@@ -19,6 +19,7 @@ from . import (
     collection_promise,
     collection_promise_line,
     collection_run,
+    collection_run_decision,
     collection_team,
     mail_activity,
     mail_mail,

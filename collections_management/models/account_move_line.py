@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 from odoo.fields import Domain
-from odoo.tools import SQL
+from odoo.tools import SQL, Query
 
 # Payment states of an invoice that count as settled: nothing left to collect.
 SETTLED_PAYMENT_STATES = ("paid", "in_payment", "reversed")
@@ -33,34 +33,102 @@ class AccountMoveLine(models.Model):
         for line in self:
             line.collection_expected_date = expected.get(line.id, False)
 
+    # ------------------------------------------------------------------
+    # What a customer owes: the one definition of it in the suite
+    # ------------------------------------------------------------------
+
     @api.model
-    def _collection_open_domain(self):
-        """Open receivable instalments: what collections may speak about. The one definition of
-        it in the suite (the engine's SQL applies the same conditions)."""
+    def _collection_open_receivable_domain(self):
+        """Posted receivable journal items that are not settled yet (either sign)."""
         return Domain(
             [
-                ("display_type", "=", "payment_term"),
                 ("parent_state", "=", "posted"),
                 ("account_id.account_type", "=", "asset_receivable"),
                 ("reconciled", "=", False),
+            ]
+        )
+
+    @api.model
+    def _collection_open_domain(self):
+        """Open receivable instalments: what collections may speak about (engine, cases, aging
+        report, portal, promises, disputes, WhatsApp). Its SQL twin is
+        ``_collection_open_sql``, compiled from this very domain."""
+        return self._collection_open_receivable_domain() & Domain(
+            [
+                ("display_type", "=", "payment_term"),
                 ("amount_residual", ">", 0),
                 ("move_id.payment_state", "not in", SETTLED_PAYMENT_STATES),
             ]
+        )
+
+    @api.model
+    def _collection_credit_domain(self):
+        """Credits of a customer: every other open receivable item with a negative residual,
+        i.e. payments received but not applied to an invoice, and credit notes."""
+        return self._collection_open_receivable_domain() & Domain("amount_residual", "<", 0)
+
+    @api.model
+    def _collection_owed_domain(self):
+        """Instalments and credits: everything that makes up what a customer owes."""
+        return self._collection_open_domain() | self._collection_credit_domain()
+
+    @api.model
+    def _collection_query(self, domain, alias="aml"):
+        """The SQL twin of ``domain``: a ``Query`` on ``account_move_line`` aliased ``alias``,
+        compiled by Odoo's own domain compiler, so the SQL and the Domain cannot disagree.
+        Callers use its ``from_clause`` (the table and the joins the conditions need) and its
+        ``where_clause`` in their own queries."""
+        model = self.sudo().with_context(active_test=False)
+        query = Query(self.env, alias, SQL.identifier(self._table))
+        query.add_where(Domain(domain).optimize_full(model)._to_sql(model, alias, query))
+        return query
+
+    @api.model
+    def _collection_open_query(self, alias="aml"):
+        """SQL twin of ``_collection_open_domain`` (open instalments)."""
+        return self._collection_query(self._collection_open_domain(), alias)
+
+    @api.model
+    def _collection_credit_query(self, alias="aml"):
+        """SQL twin of ``_collection_credit_domain`` (credits)."""
+        return self._collection_query(self._collection_credit_domain(), alias)
+
+    @api.model
+    def _collection_owed_query(self, alias="aml"):
+        """SQL twin of ``_collection_owed_domain`` (instalments and credits)."""
+        return self._collection_query(self._collection_owed_domain(), alias)
+
+    # ------------------------------------------------------------------
+    # Pauses and levels
+    # ------------------------------------------------------------------
+
+    def _collection_disputed_sql(self, alias):
+        """SQL condition true for instalments under an open dispute."""
+        return SQL(
+            """EXISTS (
+                   SELECT 1 FROM collection_dispute_move_line_rel rel
+                     JOIN collection_dispute dispute ON dispute.id = rel.dispute_id
+                    WHERE rel.line_id = %(line)s AND dispute.state = 'open')""",
+            line=SQL.identifier(alias, "id"),
+        )
+
+    def _collection_promised_sql(self, alias):
+        """SQL condition true for instalments covered by an open promise to pay."""
+        return SQL(
+            """EXISTS (
+                   SELECT 1 FROM collection_promise_move_line_rel rel
+                     JOIN collection_promise promise ON promise.id = rel.promise_id
+                    WHERE rel.line_id = %(line)s AND promise.state = 'open')""",
+            line=SQL.identifier(alias, "id"),
         )
 
     def _collection_not_paused_sql(self, alias):
         """SQL condition true for instalments dunning may remind: not under an open dispute and
         not covered by an open promise to pay. ``alias`` is the account_move_line alias."""
         return SQL(
-            """NOT EXISTS (
-                   SELECT 1 FROM collection_dispute_move_line_rel rel
-                     JOIN collection_dispute dispute ON dispute.id = rel.dispute_id
-                    WHERE rel.line_id = %(line)s AND dispute.state = 'open')
-               AND NOT EXISTS (
-                   SELECT 1 FROM collection_promise_move_line_rel rel
-                     JOIN collection_promise promise ON promise.id = rel.promise_id
-                    WHERE rel.line_id = %(line)s AND promise.state = 'open')""",
-            line=SQL.identifier(alias, "id"),
+            "NOT %s AND NOT %s",
+            self._collection_disputed_sql(alias),
+            self._collection_promised_sql(alias),
         )
 
     def _collection_set_levels(self, line_ids_by_level, date):
@@ -73,6 +141,8 @@ class AccountMoveLine(models.Model):
 
         def write():
             for level, line_ids in line_ids_by_level.items():
+                if not line_ids:
+                    continue
                 self.env.cr.execute(
                     SQL(
                         """UPDATE account_move_line

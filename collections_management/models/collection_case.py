@@ -713,8 +713,12 @@ class CollectionCase(models.Model):
             level, previous = partner_levels[partner_id], case.level_id
             if level == previous:
                 continue
+            higher = not previous or previous.policy_id != level.policy_id or level.days > previous.days
+            if not higher and not case.is_closed:
+                # The case level never drops while the customer still owes what reached it.
+                continue
             by_level[level] |= case
-            if not previous or previous.policy_id != level.policy_id or level.days > previous.days:
+            if higher:
                 escalations[case] = level
         for level, level_cases in by_level.items():
             level_cases.write({"level_id": level.id})
@@ -744,30 +748,138 @@ class CollectionCase(models.Model):
             return
         self.browse([case.id for case in escalated])._message_log_batch(
             bodies={
-                case.id: escape(_("Escalated at level %(level)s.", level=level.name))
+                case.id: escape(self.env._("Escalated at level %(level)s.", level=level.name))
                 for case, level in escalated.items()
             }
         )
         todo = self.env.ref("mail.mail_activity_data_todo")
-        model_id = self.env["ir.model"]._get_id(self._name)
-        today = fields.Date.context_today(self)
-        # Tasks show in their owner's activities; no e-mail per task from a batch of the engine.
-        self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(
-            [
-                {
-                    "res_model_id": model_id,
-                    "res_id": case.id,
+        memo = {}
+        self.browse([case.id for case in escalated])._collection_set_engine_tasks(
+            {
+                case: {
                     "activity_type_id": todo.id,
-                    "summary": _("Escalated: %(level)s", level=level.name),
-                    "note": _(
+                    "summary": self.env._("Escalated: %(level)s", level=level.name),
+                    "note": Markup("<p>%s</p>")
+                    % self.env._(
                         "The customer reached %(level)s. Review the case and decide the next step.", level=level.name
                     ),
-                    "user_id": (case.user_id or case.team_id.user_id or self.env.user).id,
-                    "date_deadline": today,
+                    "user_id": case._collection_task_user(level, memo).id,
+                    "collection_communication_id": False,
                 }
                 for case, level in escalated.items()
+            }
+        )
+
+    def _collection_task_user(self, level=None, memo=None):
+        """The person who gets a collections task of this case: the level's choice (a user or
+        the team manager) when it makes one, else the case's collector, else the team manager,
+        else the user named on the level, else the company's default collections user, else
+        the user at work or a collections manager; never OdooBot. ``memo`` keeps the last
+        resort per company across the cases of a batch."""
+        self.ensure_one()
+        level = level or self.env["collection.level"]
+        if level.call_user_mode == "user" and level.call_user_id:
+            return level.call_user_id
+        if level.call_user_mode == "manager" and self.team_id.user_id:
+            return self.team_id.user_id
+        user = (
+            self.user_id
+            or self.team_id.user_id
+            or level.call_user_id
+            or self.company_id.collection_default_user_id
+            or (self.env.user if not self.env.user._is_superuser() else self.env["res.users"])
+        )
+        if not user:
+            memo = {} if memo is None else memo
+            if self.company_id.id not in memo:
+                memo[self.company_id.id] = (
+                    self.env["res.users"]
+                    .sudo()
+                    .search(
+                        [
+                            (
+                                "group_ids",
+                                "in",
+                                self.env.ref("collections_management.collections_management_group_manager").id,
+                            ),
+                            ("company_ids", "in", self.company_id.id),
+                            ("id", "!=", self.env.ref("base.user_root").id),
+                            ("share", "=", False),
+                        ],
+                        order="id",
+                        limit=1,
+                    )
+                )
+            user = memo[self.company_id.id]
+        return user
+
+    def _collection_set_engine_tasks(self, values_by_case):
+        """Keep one open engine task per case: the open one is updated with ``values`` (a
+        call replaces it, an escalation replaces it), else a task is created. No e-mail per
+        task from a batch of the engine: tasks show in their owner's activities."""
+        Activity = self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True)
+        open_tasks = Activity.search(
+            [
+                ("res_model", "=", self._name),
+                ("res_id", "in", [case.id for case in values_by_case]),
+                ("collection_engine_task", "=", True),
             ]
         )
+        task_by_case = {task.res_id: task for task in open_tasks}
+        model_id = self.env["ir.model"]._get_id(self._name)
+        today = fields.Date.context_today(self)
+        to_create = []
+        to_write = defaultdict(lambda: Activity)
+        for case, values in values_by_case.items():
+            values = dict(values, date_deadline=values.get("date_deadline") or today)
+            task = task_by_case.get(case.id)
+            if task:
+                to_write[tuple(sorted(values.items()))] |= task
+            else:
+                to_create.append(dict(values, res_model_id=model_id, res_id=case.id, collection_engine_task=True))
+        tasks = Activity
+        for values, same_tasks in to_write.items():
+            same_tasks.write(dict(values))
+            tasks |= same_tasks
+        return tasks | Activity.create(to_create)
+
+    @api.model
+    def _collection_schedule_calls(self, communications):
+        """The call channel: each customer's case (opened when missing) gets its one open call
+        task for the communication, given to a person (``_collection_task_user``)."""
+        Case = self.sudo().with_context(tracking_disable=True)
+        default_type = self.env.ref("mail.mail_activity_data_call")
+        cases = Case.search(
+            [("partner_id", "in", communications.partner_id.ids), ("company_id", "in", communications.company_id.ids)]
+        )
+        case_by_key = {(case.partner_id.id, case.company_id.id): case for case in cases}
+        missing = {
+            (c.partner_id.id, c.company_id.id)
+            for c in communications
+            if (c.partner_id.id, c.company_id.id) not in case_by_key
+        }
+        if missing:
+            new_cases = Case.create(
+                [{"partner_id": partner_id, "company_id": company_id} for partner_id, company_id in missing]
+            )
+            new_cases._assign_cases()
+            case_by_key.update({(case.partner_id.id, case.company_id.id): case for case in new_cases})
+        values_by_case, memo = {}, {}
+        for communication in communications:
+            case = case_by_key[communication.partner_id.id, communication.company_id.id]
+            level = communication.level_id
+            values_by_case[case] = {
+                "activity_type_id": (level.call_activity_type_id or default_type).id,
+                "summary": _(
+                    "Call %(customer)s: %(level)s",
+                    customer=communication.partner_id.display_name,
+                    level=level.name or _("overdue invoices"),
+                ),
+                "note": communication._get_task_note(),
+                "user_id": case._collection_task_user(level, memo).id,
+                "collection_communication_id": communication.id,
+            }
+        return Case._collection_set_engine_tasks(values_by_case)
 
     # ------------------------------------------------------------------
     # Assignment

@@ -3,9 +3,9 @@ import uuid
 from collections import defaultdict
 
 from lxml import html
+from markupsafe import Markup, escape
 
 from odoo import _, api, fields, models
-from odoo.tools import email_normalize
 
 _logger = logging.getLogger(__name__)
 
@@ -86,6 +86,21 @@ class CollectionCommunication(models.Model):
         currency_field="currency_id",
         help="Residual of the instalments covered, in company currency, when the contact was made.",
     )
+    amount_credit = fields.Monetary(
+        string="Credits",
+        currency_field="currency_id",
+        help="Unapplied payments and credit notes of the customer when the reminder was made, company currency.",
+    )
+    amount_net = fields.Monetary(
+        string="Net Amount Due",
+        currency_field="currency_id",
+        compute="_compute_amount_net",
+        help="Amount reminded minus the customer's credits.",
+    )
+    is_follow_up = fields.Boolean(
+        string="Earlier Reminders Sent",
+        help="The customer had already received a reminder before this one (templates test it).",
+    )
     body = fields.Html(sanitize_style=True)
     note = fields.Text()
     call_outcome = fields.Selection(
@@ -105,6 +120,11 @@ class CollectionCommunication(models.Model):
         help="The communication that could not reach the customer and this one replaces.",
     )
     portal_url = fields.Char(compute="_compute_portal_url", string="Customer Link")
+
+    @api.depends("amount_total", "amount_credit")
+    def _compute_amount_net(self):
+        for communication in self:
+            communication.amount_net = communication.amount_total - communication.amount_credit
 
     @api.depends("line_ids")
     def _compute_move_ids(self):
@@ -197,52 +217,100 @@ class CollectionCommunication(models.Model):
         failed._fallback()
         return failed
 
+    def _collection_reached(self):
+        """Whether these communications (of one customer) reached someone: a message queued or
+        sent, or a call the level asked for. A fallback task only tells a person."""
+        return any(
+            communication.state in CONTACT_STATES
+            and not (communication.channel == "call" and communication.fallback_of_id)
+            for communication in self
+        )
+
     def _fallback(self):
         """Replace communications that could not reach the customer by the level's fallback:
-        another channel, or a task for the collector. A fallback never falls back again."""
+        another channel, or a task for a person. A fallback never falls back again, never
+        repeats a channel already used for that customer in the run, and a customer gets at
+        most one fallback of each channel (one task) per run."""
+        failed = self.filtered(lambda c: not c.fallback_of_id and c.level_id)
+        if not failed:
+            return
+        used = defaultdict(set)
+        runs = failed.run_id
+        if runs:
+            for run, partner, channel in self._read_group(
+                [("run_id", "in", runs.ids), ("partner_id", "in", failed.partner_id.ids)],
+                ["run_id", "partner_id", "channel"],
+            ):
+                used[run.id, partner.id].add(channel)
+        for communication in self:
+            used[communication.run_id.id, communication.partner_id.id].add(communication.channel)
         fallbacks = []
-        for communication in self.filtered(lambda c: not c.fallback_of_id and c.level_id):
+        for communication in failed:
             fallback = communication.level_id.fallback
-            if fallback in ("none", communication.channel, False):
-                continue
             channel = "call" if fallback == "task" else fallback
-            fallbacks.append(
-                {
-                    "subject": communication.subject,
-                    "company_id": communication.company_id.id,
-                    "partner_id": communication.partner_id.id,
-                    "recipient_id": communication.recipient_id.id,
-                    "channel": channel,
-                    "run_id": communication.run_id.id,
-                    "level_id": communication.level_id.id,
-                    "line_ids": [fields.Command.set(communication.line_ids.ids)],
-                    "amount_total": communication.amount_total,
-                    "fallback_of_id": communication.id,
-                    "note": communication.failure_reason,
-                }
-            )
+            key = (communication.run_id.id, communication.partner_id.id)
+            if channel in ("none", False) or channel in used[key]:
+                continue
+            used[key].add(channel)
+            fallbacks.append(communication._fallback_values(channel))
         if fallbacks:
             self.create(fallbacks)._send()
+
+    def _fallback_values(self, channel):
+        self.ensure_one()
+        recipient = self.recipient_id
+        if channel != "call" and not recipient._collection_can_carry(channel):
+            chain = self.partner_id._get_collection_recipient_chains()[self.partner_id.id]
+            recipient = next((p for p in chain if p._collection_can_carry(channel)), self.partner_id)
+        return {
+            "subject": self.subject,
+            "company_id": self.company_id.id,
+            "partner_id": self.partner_id.id,
+            "recipient_id": recipient.id,
+            "channel": channel,
+            "run_id": self.run_id.id,
+            "level_id": self.level_id.id,
+            "line_ids": [fields.Command.set(self.line_ids.ids)],
+            "amount_total": self.amount_total,
+            "amount_credit": self.amount_credit,
+            "is_follow_up": self.is_follow_up,
+            "fallback_of_id": self.id,
+            "note": self.failure_reason,
+        }
+
+    def _collection_task_when_unreached(self):
+        """``self``: the communications of customers nobody could reach. Each such customer
+        without a task yet gets one (a fallback call task), so a person takes it up."""
+        values = []
+        for __, communications in self.grouped("partner_id").items():
+            if "call" in communications.mapped("channel"):
+                continue
+            failed = communications.filtered(lambda c: c.state == "failed").sorted("id")
+            if failed:
+                values.append(failed[0]._fallback_values("call"))
+        if values:
+            self.create(values)._send()
 
     # E-mail -------------------------------------------------------------
 
     def _send_email(self):
-        recipients = self.recipient_id
+        addresses = {recipient: recipient._collection_email_addresses() for recipient in self.recipient_id}
         blacklisted = set()
-        if recipients:
-            emails = {email_normalize(p.email) for p in recipients if p.email}
+        if addresses:
+            emails = {email for emails in addresses.values() for email in emails}
             blacklisted = set(self.env["mail.blacklist"].sudo().search([("email", "in", list(emails))]).mapped("email"))
         unreachable = defaultdict(lambda: self.browse())
         for communication in self:
             partner, recipient = communication.partner_id, communication.recipient_id
-            email = email_normalize(recipient.email or "")
+            emails = addresses.get(recipient, [])
+            email = emails[0] if emails else False
             if partner.collection_optout_email:
                 unreachable[_("The customer asked not to receive reminders by e-mail.")] |= communication
             elif not recipient.email:
                 unreachable[_("%s has no e-mail address.", recipient.display_name)] |= communication
             elif not email:
                 unreachable[_("The e-mail address %s is not valid.", recipient.email)] |= communication
-            elif email in blacklisted:
+            elif all(address in blacklisted for address in emails):
                 unreachable[_("The e-mail address %s is blacklisted.", email)] |= communication
             elif not communication.level_id.mail_template_id:
                 unreachable[_("The level has no e-mail template.")] |= communication
@@ -369,6 +437,7 @@ class CollectionCommunication(models.Model):
                 numbers[communication.id] = number
         failed = self._mark_failed_by_reason(unreachable)
         to_send = self - failed
+        note = self.env.ref("mail.mt_note").id
         for template, communications in to_send.grouped(lambda c: c.level_id.sms_template_id).items():
             bodies = template._render_field("body", communications.ids, compute_lang=True)
             author = self.env.user.partner_id
@@ -381,7 +450,7 @@ class CollectionCommunication(models.Model):
                             "model": "res.partner",
                             "res_id": communication.partner_id.id,
                             "message_type": "sms",
-                            "subtype_id": self.env.ref("mail.mt_note").id,
+                            "subtype_id": note,
                             "author_id": author.id,
                             "body": bodies[communication.id],
                             "reply_to": False,
@@ -421,7 +490,42 @@ class CollectionCommunication(models.Model):
                 ),
             }
         )
-        (self - failed).write({"state": "queued"})
+        letters = self - failed
+        letters.write({"state": "queued"})
+        letters._log_in_customer_chatter(
+            {
+                letter.id: Markup("<p>%s</p>")
+                % self.env._(
+                    "Reminder letter %(level)s queued for printing, to %(recipient)s.",
+                    level=letter.level_id.name or letter.subject or "",
+                    recipient=letter.recipient_id.display_name,
+                )
+                for letter in letters
+            }
+        )
+
+    def _log_in_customer_chatter(self, bodies):
+        """One note per communication in its customer's chatter (``bodies``: {id: Markup}, with
+        every inserted value escaped), linked to the communication, as e-mails and SMS are."""
+        if not self:
+            return
+        note = self.env.ref("mail.mt_note").id
+        author = self.env.user.partner_id.id
+        self.env["mail.message"].sudo().create(
+            [
+                {
+                    "model": "res.partner",
+                    "res_id": communication.partner_id.id,
+                    "message_type": "notification",
+                    "subtype_id": note,
+                    "author_id": author,
+                    "body": bodies[communication.id],
+                    "reply_to": False,
+                    "collection_communication_id": communication.id,
+                }
+                for communication in self
+            ]
+        )
 
     def action_print_letters(self):
         letters = self.filtered(lambda c: c.channel == "letter" and c.state in ("queued", "done"))
@@ -439,54 +543,28 @@ class CollectionCommunication(models.Model):
 
     # Call task ------------------------------------------------------------
 
-    def _get_task_user(self, case):
-        """Who gets the call task of this communication: the level decides, else the collector."""
-        self.ensure_one()
-        level = self.level_id
-        if level.call_user_mode == "user" and level.call_user_id:
-            return level.call_user_id
-        if level.call_user_mode == "manager" and case.team_id.user_id:
-            return case.team_id.user_id
-        return case.user_id or self.env.user
-
     def _send_call(self):
-        """Schedule a call task for the collector on the customer's case (or the customer)."""
-        default_type = self.env.ref("mail.mail_activity_data_call")
-        cases = (
-            self.env["collection.case"]
-            .sudo()
-            .search(
-                [
-                    ("partner_id", "in", self.partner_id.ids),
-                    ("company_id", "in", self.company_id.ids),
-                ]
-            )
-        )
-        case_by_key = {(case.partner_id.id, case.company_id.id): case for case in cases}
-        activities = []
-        for communication in self:
-            level = communication.level_id
-            case = case_by_key.get((communication.partner_id.id, communication.company_id.id), cases.browse())
-            target = case or communication.partner_id
-            activities.append(
-                {
-                    "res_model_id": self.env["ir.model"]._get_id(target._name),
-                    "res_id": target.id,
-                    "activity_type_id": (level.call_activity_type_id or default_type).id,
-                    "summary": _(
-                        "Call %(customer)s: %(level)s",
-                        customer=communication.partner_id.display_name,
-                        level=level.name or _("overdue invoices"),
-                    ),
-                    "note": communication.note or "",
-                    "user_id": communication._get_task_user(case).id,
-                    "date_deadline": fields.Date.context_today(self),
-                    "collection_communication_id": communication.id,
-                }
-            )
-        # Collectors find their tasks in their activities; no e-mail per task in a run of thousands.
-        self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(activities)
+        """Call tasks: the customer's case keeps one open call task, given to a person (see
+        ``collection.case._collection_schedule_calls``); each leaves a note in the chatter."""
+        self.env["collection.case"]._collection_schedule_calls(self)
         self.write({"state": "queued"})
+        self._log_in_customer_chatter(
+            {
+                call.id: Markup("<p>%s</p>")
+                % self.env._(
+                    "Call task for %(user)s: %(level)s.",
+                    user=call.activity_ids[:1].user_id.name or "",
+                    level=call.level_id.name or call.subject or "",
+                )
+                + (Markup("<p>%s</p>") % call.note if call.note else "")
+                for call in self
+            }
+        )
+
+    def _get_task_note(self):
+        """The HTML note of this communication's task: its (escaped) note."""
+        self.ensure_one()
+        return Markup("<p>%s</p>") % escape(self.note) if self.note else ""
 
     # ------------------------------------------------------------------
     # Delivery feedback

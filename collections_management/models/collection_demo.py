@@ -164,6 +164,8 @@ class CollectionDemo(models.AbstractModel):
                     "contact_hour_to": 24.0,
                 }
             )
+            # A preview first: its decisions say, customer by customer, what the run will do and why.
+            self.env["collection.run"].create({"company_id": company.id, "run_type": "dry_run"})._execute()
             self.env["collection.run"].create({"company_id": company.id, "run_type": "manual"})._execute()
 
     @api.model

@@ -136,10 +136,16 @@ class CollectionPromise(models.Model):
             promise.is_plan = bool(promise.plan_line_ids)
 
     def _compute_grace_days(self):
-        for promise in self:
-            # Configuration, read as superuser: collectors do not read policies.
-            policy_sudo = promise.case_id.sudo().level_id.policy_id or promise.company_id.sudo().collection_policy_id
-            promise.grace_days = policy_sudo.promise_grace_days if policy_sudo else 0
+        """Grace days of the customer's own policy (the one the engine applies to it); policies are
+        configuration, read as superuser: collectors do not read them."""
+        for company, promises in self.grouped("company_id").items():
+            policies_sudo = (
+                self.env["collection.policy"].sudo().with_company(company).search([("company_id", "=", company.id)])
+            )
+            policy_by_partner = policies_sudo._policies_for_partners(promises.partner_id.with_company(company))
+            for promise in promises:
+                policy_sudo = policy_by_partner.get(promise.partner_id.id)
+                promise.grace_days = policy_sudo.promise_grace_days if policy_sudo else 0
 
     @api.depends("line_ids", "date_made")
     def _compute_amount_paid(self):
@@ -408,21 +414,25 @@ class CollectionPromise(models.Model):
         self.ensure_one()
         currency = self.currency_id
         grace = timedelta(days=self.grace_days)
-        paid_total = sum(amount for date, amount in payments if date <= today)
+        schedule = self._get_schedule()
+        final_deadline = schedule[-1][0] + grace
         nothing_left = self.line_ids and all(
             line.reconciled or currency.is_zero(line.amount_residual) for line in self.line_ids
         )
-        if nothing_left or float_compare(paid_total, self.amount, precision_rounding=currency.rounding) >= 0:
+        if nothing_left and not any(when > final_deadline for when, __ in payments):
             return "kept"
+        # Judged on the payment (reconciliation) dates, whatever the day of the check: each
+        # dated amount must be paid, cumulatively, by its date plus the grace days.
         promised = 0.0
-        for date, amount in self._get_schedule():
+        for date, amount in schedule:
             promised += amount
             deadline = date + grace
+            paid = sum(value for when, value in payments if when <= min(deadline, today))
+            if float_compare(paid, promised, precision_rounding=currency.rounding) >= 0:
+                continue
             if deadline >= today:
                 return "open"
-            paid = sum(value for when, value in payments if when <= deadline)
-            if float_compare(paid, promised, precision_rounding=currency.rounding) < 0:
-                return "partial" if not currency.is_zero(paid) else "broken"
+            return "partial" if not currency.is_zero(paid) else "broken"
         return "kept"
 
     def _check_promises(self, today=None):

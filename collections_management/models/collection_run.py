@@ -1,20 +1,25 @@
 import logging
 import time
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from datetime import datetime, timedelta
 
 import pytz
 
 from odoo import _, api, fields, models, modules
 from odoo.exceptions import UserError
-from odoo.tools import SQL, format_date, split_every
+from odoo.tools import SQL, split_every
 
 from .collection_communication import CONTACT_STATES
+from .collection_policy import CustomerFacts, OpenItem
 
 _logger = logging.getLogger(__name__)
 
 # First key of the PostgreSQL advisory lock that keeps two runs of a company apart.
 RUN_LOCK_KEY = 726512
+# Decisions of runs older than this are removed by the autovacuum (the communications stay).
+DECISION_KEEP_DAYS = 60
+
+ContactHistory = namedtuple("ContactHistory", "last_date week_count reminder_count")
 
 
 class CollectionRun(models.Model):
@@ -27,8 +32,9 @@ class CollectionRun(models.Model):
     date = fields.Date(
         string="Reminder Date",
         required=True,
-        default=fields.Date.context_today,
-        help="Date the instalments' levels are computed for.",
+        default=lambda self: self._company_today(self.env.company),
+        help="Date the instalments' levels are computed for, in the company's time zone. A real run "
+        "happens today; another date is for dry runs only.",
     )
     run_type = fields.Selection(
         [("manual", "Manual"), ("scheduled", "Scheduled"), ("dry_run", "Dry Run")],
@@ -48,6 +54,14 @@ class CollectionRun(models.Model):
         required=True,
         index=True,
     )
+    partner_ids = fields.Many2many(
+        "res.partner",
+        "collection_run_partner_rel",
+        "run_id",
+        "partner_id",
+        string="Only These Customers",
+        help="Limit the run to these customers (Send reminder now). Empty: every customer.",
+    )
     started_at = fields.Datetime(readonly=True)
     ended_at = fields.Datetime(readonly=True)
     duration = fields.Float(string="Duration (s)", readonly=True, digits=(16, 2))
@@ -56,9 +70,23 @@ class CollectionRun(models.Model):
     reminded_count = fields.Integer(string="Customers Reminded", readonly=True)
     skipped_count = fields.Integer(string="Customers Skipped", readonly=True)
     error_count = fields.Integer(string="Errors", readonly=True)
+    failed_partner_count = fields.Integer(string="Customers Failed", readonly=True)
+    cursor_partner_id = fields.Integer(
+        string="Last Customer Handled",
+        readonly=True,
+        copy=False,
+        help="Technical: the run resumes after this customer when the scheduler stopped it.",
+    )
+    paused = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="Stopped by the scheduler's time limit; the next scheduled call resumes it.",
+    )
     log = fields.Text(readonly=True)
     communication_ids = fields.One2many("collection.communication", "run_id", string="Communications")
     communication_count = fields.Integer(compute="_compute_communication_count")
+    decision_ids = fields.One2many("collection.run.decision", "run_id", string="Decisions")
+    decision_count = fields.Integer(compute="_compute_decision_count")
 
     @api.depends("date", "run_type")
     def _compute_name(self):
@@ -73,40 +101,78 @@ class CollectionRun(models.Model):
         for run in self:
             run.communication_count = counts.get(run, 0)
 
+    def _compute_decision_count(self):
+        counts = dict(
+            self.env["collection.run.decision"]._read_group([("run_id", "in", self.ids)], ["run_id"], ["__count"])
+        )
+        for run in self:
+            run.decision_count = counts.get(run, 0)
+
     # ------------------------------------------------------------------
     # Entry points
     # ------------------------------------------------------------------
 
     @api.model
     def _cron_run(self):
-        """Scheduled run: one run per company that has a collection policy."""
-        self.search(
-            [
-                ("state", "=", "running"),
-                ("started_at", "<", fields.Datetime.now() - timedelta(hours=6)),
-            ]
-        ).write(
-            {
-                "state": "failed",
-                "log": _("Interrupted: the process running it stopped. The next run carried on."),
-            }
-        )
+        """Scheduled run: one run per company that has a collection policy. A run stopped by the
+        scheduler's time limit is resumed after the last customer it handled."""
+        self._close_dead_runs()
         companies = self.env["collection.policy"].search([]).company_id
         for company in companies:
-            run = self.with_company(company).create(
+            today = self._company_today(company)
+            run = self.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "=", "running"),
+                    ("paused", "=", True),
+                    ("date", "=", today),
+                ],
+                limit=1,
+            )
+            if not run:
+                run = self.with_company(company).create(
+                    {"company_id": company.id, "run_type": "scheduled", "date": today}
+                )
+            run.with_company(company)._execute()
+
+    @api.model
+    def _close_dead_runs(self):
+        """Close at once the runs marked running whose process is gone: a live run holds its
+        company's advisory lock, so a lock we can take means nobody runs that company. Runs
+        paused by the time limit today are left to be resumed."""
+        running = self.search([("state", "=", "running")])
+        for company, runs in running.grouped("company_id").items():
+            if not self._lock_is_free(company):
+                continue
+            today = self._company_today(company)
+            dead = runs.filtered(lambda run, today=today: not (run.paused and run.date == today))
+            dead.write(
                 {
-                    "company_id": company.id,
-                    "run_type": "scheduled",
-                    "date": self._company_today(company),
+                    "state": "failed",
+                    "paused": False,
+                    "ended_at": fields.Datetime.now(),
+                    "log": _("Interrupted: the process running it stopped. The next run carried on."),
                 }
             )
-            run._execute()
+
+    @api.model
+    def _lock_is_free(self, company):
+        """Whether no other session holds the run lock of ``company``."""
+        self.env.cr.execute(SQL("SELECT pg_try_advisory_lock(%s, %s)", RUN_LOCK_KEY, company.id))
+        free = self.env.cr.fetchone()[0]
+        if free:
+            self.env.cr.execute(SQL("SELECT pg_advisory_unlock(%s, %s)", RUN_LOCK_KEY, company.id))
+        return free
+
+    @api.model
+    def _company_tz(self, company):
+        return pytz.timezone(company.partner_id.tz or "UTC")
 
     @api.model
     def _company_today(self, company):
-        """Today in the company's time zone (the scheduler itself runs in UTC)."""
-        tz = pytz.timezone(company.partner_id.tz or "UTC")
-        return pytz.utc.localize(fields.Datetime.now()).astimezone(tz).date()
+        """Today in the company's time zone: the one clock of the engine, for scheduled and
+        manual runs alike (the server itself runs in UTC)."""
+        return pytz.utc.localize(fields.Datetime.now()).astimezone(self._company_tz(company)).date()
 
     def action_execute(self):
         for run in self:
@@ -122,6 +188,50 @@ class CollectionRun(models.Model):
         action["context"] = {"search_default_group_by_channel": 1}
         return action
 
+    def action_view_decisions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("collections_management.collection_run_decision_action")
+        action["domain"] = [("run_id", "=", self.id)]
+        action["context"] = {"search_default_group_by_reason": 1}
+        return action
+
+    @api.model
+    def _action_send_now(self, partners):
+        """*Send reminder now*: a real run of the current company limited to ``partners`` (their
+        commercial entities), started at once and honouring every rule; returns the run's
+        decisions, which say per customer what was sent or why not."""
+        customers = partners.commercial_partner_id
+        if not customers:
+            raise UserError(_("Choose at least one customer to remind."))
+        company = self.env.company
+        run = self.with_company(company).create(
+            {
+                "company_id": company.id,
+                "run_type": "manual",
+                "date": self._company_today(company),
+                "partner_ids": [fields.Command.set(customers.ids)],
+            }
+        )
+        run._execute()
+        decided = set(run.decision_ids.partner_id.ids)
+        # Customers without anything open get a decision too: nothing is silently dropped.
+        run.env["collection.run.decision"].create(
+            [
+                {
+                    "run_id": run.id,
+                    "partner_id": customer.id,
+                    "reason": "nothing_new",
+                    "detail": self.env._("The customer owes nothing that a reminder could speak about."),
+                }
+                for customer in customers
+                if customer.id not in decided
+            ]
+        )
+        action = run.action_view_decisions()
+        action["name"] = _("Reminders sent now")
+        action["context"] = {}
+        return action
+
     # ------------------------------------------------------------------
     # The engine
     # ------------------------------------------------------------------
@@ -131,12 +241,26 @@ class CollectionRun(models.Model):
         data) stays one transaction, and is sent only if it ends."""
         return bool(self.env.context.get("cron_id")) and not modules.module.current_test
 
-    def _commit(self, processed=0):
+    def _commit(self, processed=0, remaining=None):
         """Commit the work done so far (scheduler only); returns the seconds the scheduler
         still grants this job."""
         if self._auto_commit():
-            return self.env["ir.cron"]._commit_progress(processed)
+            return self.env["ir.cron"]._commit_progress(processed, remaining=remaining)
         return float("inf")
+
+    def _check_date(self):
+        """A real run happens today, in the company's time zone; another date is a preview."""
+        self.ensure_one()
+        today = self._company_today(self.company_id)
+        if self.run_type != "dry_run" and self.date != today:
+            raise UserError(
+                _(
+                    "A run that sends reminders happens today (%(today)s in %(company)s's time zone); "
+                    "use a dry run to preview another date.",
+                    today=today,
+                    company=self.company_id.name,
+                )
+            )
 
     def _execute(self, batch_size=500):
         """Evaluate every customer of the company, batch by batch, and send what is due.
@@ -146,12 +270,16 @@ class CollectionRun(models.Model):
         batch is committed on its own: a run that dies half-way keeps what it sent, and the
         next run finds those instalments already at their level and sends nothing twice.
         A batch that fails is replayed customer by customer: the faulty customer is logged and
-        skipped, the others are reminded.
+        skipped, the others are reminded. Stopped by the scheduler's time limit, the run keeps
+        the last customer it handled and the next scheduled call resumes after it.
         """
         self.ensure_one()
+        self._check_date()
         dry_run = self.run_type == "dry_run"
-        self.write({"state": "running", "started_at": fields.Datetime.now()})
-        start = time.monotonic()
+        if self.state == "draft":
+            self.write({"state": "running", "started_at": fields.Datetime.now()})
+        self.paused = False
+        start = time.monotonic() - (self.duration or 0.0)
         if not dry_run and not self._acquire_lock():
             self.write(
                 {
@@ -164,23 +292,18 @@ class CollectionRun(models.Model):
         try:
             self._commit()
             partner_ids = self._get_candidate_partner_ids()
+            remaining = len(partner_ids)
             for batch in split_every(batch_size, partner_ids):
-                self._process_batch_safely(list(batch))
-                self.duration = time.monotonic() - start
-                if not self._commit(len(batch)):
-                    # Out of time: stop cleanly; the next scheduled run continues where this
-                    # one stopped, since reminded instalments are already at their level.
-                    self.log = (self.log or "") + _("Stopped by the scheduler's time limit; the next run continues.\n")
-                    self.env.ref("collections_management.ir_cron_collection_run")._trigger()
-                    break
-            self.write(
-                {
-                    "state": "done",
-                    "ended_at": fields.Datetime.now(),
-                    "duration": time.monotonic() - start,
-                }
-            )
-            self._commit()
+                batch = list(batch)
+                self._process_batch_safely(batch)
+                remaining -= len(batch)
+                self.write({"cursor_partner_id": batch[-1], "duration": time.monotonic() - start})
+                # Memory stays flat per batch: what the batch loaded is written, then dropped.
+                self.env.invalidate_all()
+                if remaining and not self._commit(len(batch), remaining=remaining):
+                    self._pause()
+                    return
+            self._finish(start)
         except Exception as error:
             _logger.exception("Collection run %s failed", self.id)
             if self._auto_commit():
@@ -197,6 +320,29 @@ class CollectionRun(models.Model):
         finally:
             if not dry_run:
                 self._release_lock()
+
+    def _pause(self):
+        """Out of the scheduler's time: keep the cursor and let the next call resume."""
+        self.write(
+            {
+                "paused": True,
+                "log": (self.log or "") + _("Stopped by the scheduler's time limit; the next call resumes it.\n"),
+            }
+        )
+        self._commit()
+        self.env.ref("collections_management.ir_cron_collection_run")._trigger()
+
+    def _finish(self, start):
+        """Close the run: done, or failed when no customer could be handled at all."""
+        all_failed = self.failed_partner_count and self.failed_partner_count >= self.partner_count
+        values = {"state": "done", "ended_at": fields.Datetime.now(), "duration": time.monotonic() - start}
+        if all_failed:
+            values["state"] = "failed"
+            values["log"] = (self.log or "") + _(
+                "Every customer of the run failed (%s); nobody was reminded.\n", self.failed_partner_count
+            )
+        self.write(values)
+        self._commit()
 
     def _process_batch_safely(self, partner_ids):
         try:
@@ -215,9 +361,14 @@ class CollectionRun(models.Model):
                 self.write(
                     {
                         "error_count": self.error_count + 1,
+                        "failed_partner_count": self.failed_partner_count + 1,
+                        "partner_count": self.partner_count + 1,
                         "log": (self.log or "")
                         + _("%(customer)s skipped: %(error)s\n", customer=partner.display_name, error=error),
                     }
+                )
+                self.env["collection.run.decision"].create(
+                    {"run_id": self.id, "partner_id": partner_id, "reason": "error", "detail": str(error)}
                 )
 
     def _acquire_lock(self):
@@ -233,85 +384,95 @@ class CollectionRun(models.Model):
         if self._auto_commit():
             self.env.cr.execute(SQL("SELECT pg_advisory_unlock(%s, %s)", RUN_LOCK_KEY, self.company_id.id))
 
+    # Reading ------------------------------------------------------------
+
     def _get_horizon(self):
-        """Latest due date worth reading: today plus the earliest preventive level."""
+        """Latest due date worth reading: the run's date plus the earliest preventive level."""
         min_days = min(
             self.env["collection.level"].search([("company_id", "=", self.company_id.id)]).mapped("days") or [0]
         )
-        return self.date - timedelta(days=min_days)
-
-    def _open_lines_query(self, select, partner_ids=None):
-        """Open receivable instalments of the company that dunning may speak about."""
-        return SQL(
-            """
-            SELECT %(select)s
-              FROM account_move_line aml
-              JOIN account_move move ON move.id = aml.move_id
-              JOIN account_account account ON account.id = aml.account_id
-              JOIN res_partner partner ON partner.id = move.commercial_partner_id
-             WHERE aml.company_id = %(company)s
-               AND aml.display_type = 'payment_term'
-               AND aml.parent_state = 'posted'
-               AND account.account_type = 'asset_receivable'
-               AND NOT aml.reconciled
-               AND aml.amount_residual != 0
-               AND move.payment_state NOT IN ('paid', 'in_payment', 'reversed')
-               AND partner.active
-               AND NOT COALESCE(partner.collection_excluded, FALSE)
-               AND (aml.amount_residual < 0 OR (
-                        aml.date_maturity <= %(horizon)s
-                    AND NOT COALESCE(aml.collection_excluded, FALSE)
-                    AND NOT COALESCE(move.collection_excluded, FALSE)
-                    AND %(not_paused)s))
-               AND %(partners)s
-            """,
-            select=select,
-            company=self.company_id.id,
-            horizon=self._get_horizon(),
-            not_paused=self.env["account.move.line"]._collection_not_paused_sql("aml"),
-            partners=SQL("move.commercial_partner_id IN %s", tuple(partner_ids)) if partner_ids else SQL("TRUE"),
-        )
+        return self.date - timedelta(days=min(min_days, 0))
 
     def _get_candidate_partner_ids(self):
+        """Customers (commercial entities) with an open instalment within the horizon, after
+        the cursor, archived and excluded ones included: each gets a decision."""
         self.env.flush_all()
+        open_items = self.env["account.move.line"]._collection_open_query("aml")
         self.env.cr.execute(
             SQL(
-                "%s ORDER BY 1",
-                self._open_lines_query(SQL("DISTINCT move.commercial_partner_id")),
+                """
+            SELECT DISTINCT move.commercial_partner_id
+              FROM %(from)s
+              JOIN account_move move ON move.id = aml.move_id
+             WHERE aml.company_id = %(company)s
+               AND %(open)s
+               AND aml.date_maturity <= %(horizon)s
+               AND move.commercial_partner_id > %(cursor)s
+               AND %(chosen)s
+             ORDER BY 1
+            """,
+                company=self.company_id.id,
+                open=open_items.where_clause,
+                **{"from": open_items.from_clause},
+                horizon=self._get_horizon(),
+                cursor=self.cursor_partner_id or 0,
+                chosen=SQL("move.commercial_partner_id IN %s", tuple(self.partner_ids.ids))
+                if self.partner_ids
+                else SQL("TRUE"),
             )
         )
-        partner_ids = [row[0] for row in self.env.cr.fetchall()]
-        return partner_ids
+        return [row[0] for row in self.env.cr.fetchall()]
 
-    def _read_lines(self, partner_ids):
+    def _read_open_items(self, partner_ids):
+        """{partner id: [OpenItem]}: the open instalments within the horizon and every credit of
+        the customers, from the one definition on account.move.line. One query."""
+        AML = self.env["account.move.line"]
+        owed = AML._collection_owed_query("aml")
         self.env.cr.execute(
             SQL(
-                "%s ORDER BY move.commercial_partner_id, aml.date_maturity, aml.id",
-                self._open_lines_query(
-                    SQL(
-                        "aml.id, move.commercial_partner_id, aml.date_maturity, aml.amount_residual, "
-                        "aml.collection_level_id"
-                    ),
-                    partner_ids,
-                ),
+                """
+            SELECT aml.id,
+                   move.commercial_partner_id AS partner_id,
+                   aml.date_maturity,
+                   aml.amount_residual,
+                   aml.collection_level_id AS level_id,
+                   COALESCE(aml.collection_excluded, FALSE) OR COALESCE(move.collection_excluded, FALSE) AS excluded,
+                   %(disputed)s AS disputed,
+                   %(promised)s AS promised
+              FROM %(from)s
+              JOIN account_move move ON move.id = aml.move_id
+             WHERE aml.company_id = %(company)s
+               AND move.commercial_partner_id IN %(partners)s
+               AND %(owed)s
+               AND (aml.amount_residual < 0 OR aml.date_maturity <= %(horizon)s)
+             ORDER BY move.commercial_partner_id, aml.date_maturity, aml.id
+            """,
+                disputed=AML._collection_disputed_sql("aml"),
+                promised=AML._collection_promised_sql("aml"),
+                company=self.company_id.id,
+                partners=tuple(partner_ids),
+                owed=owed.where_clause,
+                **{"from": owed.from_clause},
+                horizon=self._get_horizon(),
             )
         )
-        lines_by_partner = defaultdict(list)
-        for row in self.env.cr.fetchall():
-            lines_by_partner[row[1]].append(row)
-        return lines_by_partner
+        items = defaultdict(list)
+        for row in self.env.cr.dictfetchall():
+            items[row["partner_id"]].append(OpenItem(**row))
+        return items
 
     def _read_contact_history(self, partner_ids):
-        """Per customer: date of the last contact and number of contacts in the 7 days before
-        the run, in one query. A contact is one reminder whatever its number of channels."""
+        """{partner id: ContactHistory}: last contact, contacts in the 7 days before the run and
+        reminders ever sent, in one query. A contact is one reminder whatever its channels."""
         now = self._now()
         self.env.cr.execute(
             SQL(
                 """
             SELECT partner_id,
-                   MAX(date),
+                   MAX(date) AS last_date,
                    COUNT(DISTINCT COALESCE('r' || run_id::text, 'c' || id::text))
-                        FILTER (WHERE date > %(week_ago)s)
+                        FILTER (WHERE date > %(week_ago)s) AS week_count,
+                   COUNT(*) FILTER (WHERE channel != 'call') AS reminder_count
               FROM collection_communication
              WHERE partner_id IN %(partners)s
                AND company_id = %(company)s
@@ -326,143 +487,180 @@ class CollectionRun(models.Model):
                 states=CONTACT_STATES,
             )
         )
-        return {row[0]: (row[1], row[2]) for row in self.env.cr.fetchall()}
+        return {
+            row["partner_id"]: ContactHistory(row["last_date"], row["week_count"], row["reminder_count"])
+            for row in self.env.cr.dictfetchall()
+        }
 
     def _now(self):
-        """Moment the contact rules are checked for: now for a run of today, else midday of
-        the run's date (a dry run on another date)."""
-        today = fields.Date.context_today(self)
-        if self.date == today:
+        """The moment of the run in UTC: now for a run of today, else the company's local noon
+        of the run's date (a dry run on another date)."""
+        if self.date == self._company_today(self.company_id):
             return fields.Datetime.now()
-        return datetime.combine(self.date, datetime.min.time()) + timedelta(hours=12)
+        tz = self._company_tz(self.company_id)
+        local_noon = tz.localize(datetime.combine(self.date, datetime.min.time()) + timedelta(hours=12))
+        return local_noon.astimezone(pytz.utc).replace(tzinfo=None)
 
     def _local_now(self):
-        tz = pytz.timezone(self.company_id.partner_id.tz or self.env.user.tz or "UTC")
-        return pytz.utc.localize(self._now()).astimezone(tz)
+        """The moment of the run in the company's time zone (contact hours and weekdays)."""
+        return pytz.utc.localize(self._now()).astimezone(self._company_tz(self.company_id))
 
-    def _contact_window_reason(self, policy):
-        """Why the policy forbids contacting anybody right now, or False."""
-        local = self._local_now()
-        if local.weekday() not in policy._allowed_weekdays():
-            return _(
-                "%(policy)s does not contact customers on %(day)s.",
-                policy=policy.name,
-                day=format_date(self.env, local.date(), date_format="EEEE"),
-            )
-        if self.run_type != "dry_run":
-            hour = local.hour + local.minute / 60.0
-            if not policy.contact_hour_from <= hour < policy.contact_hour_to:
-                return _(
-                    "%(policy)s contacts customers between %(start)s and %(end)s only.",
-                    policy=policy.name,
-                    start=_format_hour(policy.contact_hour_from),
-                    end=_format_hour(policy.contact_hour_to),
-                )
-        return False
+    # One batch: read, decide, send, record --------------------------------
 
     def _process_batch(self, partner_ids):
-        """Decide and send the reminders of a batch of customers."""
-        Partner = self.env["res.partner"].with_company(self.company_id)
-        partners = Partner.browse(partner_ids)
-        lines_by_partner = self._read_lines(partner_ids)
-        policies = self.env["collection.policy"].search([("company_id", "=", self.company_id.id)])
-        policy_by_partner = policies._policies_for_partners(partners)
-        recipients = partners._get_collection_recipients()
-        history = self._read_contact_history(partner_ids)
-        window_reason = {policy: self._contact_window_reason(policy) for policy in policies}
-        levels_by_id = {level.id: level for level in policies.level_ids}
-        now = self._now()
+        """Decide and send the reminders of a batch of customers, in named steps."""
+        facts = self._read_batch_facts(partner_ids)
+        decisions = self._decide(facts)
+        communications = self._create_communications(decisions)
+        if self.run_type != "dry_run":
+            communications._send()
+            self._record_outcome(decisions)
+        self._store_decisions(decisions)
+        self._add_counts(decisions, facts)
 
-        communication_values = []
-        level_writes = defaultdict(list)
-        partner_levels = {}
-        skipped = 0
-        line_count = 0
-        for partner in partners:
-            rows = lines_by_partner.get(partner.id, [])
-            line_count += len(rows)
-            policy = policy_by_partner.get(partner.id)
-            if not policy or not policy.level_ids:
-                skipped += 1
+    def _read_batch_facts(self, partner_ids):
+        """[(policy, CustomerFacts)] of a batch: a fixed number of queries whatever its size."""
+        partners = self.env["res.partner"].with_company(self.company_id).with_context(active_test=False)
+        partners = partners.browse(partner_ids)
+        items = self._read_open_items(partner_ids)
+        policies = self.env["collection.policy"].search([("company_id", "=", self.company_id.id)])
+        policy_by_partner = policies.with_company(self.company_id)._policies_for_partners(partners)
+        chains = partners._get_collection_recipient_chains()
+        history = self._read_contact_history(partner_ids)
+        local_now = self._local_now()
+        Policy = self.env["collection.policy"]
+        return [
+            (
+                policy_by_partner.get(partner.id, Policy),
+                CustomerFacts(
+                    partner=partner,
+                    items=items.get(partner.id, []),
+                    date=self.date,
+                    local_now=local_now,
+                    history=history.get(partner.id, ContactHistory(None, 0, 0)),
+                    recipients=chains.get(partner.id, [partner]),
+                    dry_run=self.run_type == "dry_run",
+                ),
+            )
+            for partner in partners
+        ]
+
+    def _decide(self, facts):
+        """One decision per customer, made by its policy (each policy's ladder read once)."""
+        local_now = self._local_now()
+        ladders = {}
+        decisions = []
+        for policy, customer in facts:
+            if policy and policy not in ladders:
+                ladders[policy] = policy._collection_ladder(local_now, self.run_type == "dry_run")
+            decisions.append(policy._collection_decide(customer, ladders.get(policy)))
+        return decisions
+
+    def _create_communications(self, decisions):
+        """One communication per channel of each customer to remind, to that channel's recipient."""
+        now = fields.Datetime.now()
+        state = "simulated" if self.run_type == "dry_run" else "queued"
+        values = []
+        for decision in decisions:
+            if not decision.to_send:
                 continue
-            debit_rows = [row for row in rows if row[3] > 0]
-            credit = -sum(row[3] for row in rows if row[3] < 0)
-            covered, need, best = [], [], None
-            for line_id, __, date_maturity, residual, reached_id in debit_rows:
-                days_late = (self.date - date_maturity).days
-                level = policy._get_level_for_days(days_late)
-                if level or days_late > 0:
-                    # The reminder lists every overdue instalment, and those a level is due for.
-                    covered.append((line_id, residual, date_maturity))
-                if not level:
-                    continue
-                reached = levels_by_id.get(reached_id)
-                if not reached or reached.policy_id != policy or reached.days < level.days:
-                    need.append((line_id, level))
-                    if best is None or level.days > best.days:
-                        best = level
-            if not need:
-                skipped += 1
-                continue
-            overdue = sum(residual for __, residual, due in covered if due < self.date)
-            reference = overdue if best.days > 0 else sum(residual for __, residual, __ in covered)
-            if reference - credit < policy.minimum_amount or reference - credit <= 0:
-                skipped += 1
-                continue
-            last_date, week_count = history.get(partner.id, (None, 0))
-            if window_reason[policy]:
-                skipped += 1
-                continue
-            if (
-                last_date
-                and policy.min_days_between_contacts
-                and now - last_date < timedelta(days=policy.min_days_between_contacts)
-            ):
-                skipped += 1
-                continue
-            if policy.max_contacts_per_week and week_count >= policy.max_contacts_per_week:
-                skipped += 1
-                continue
-            partner_levels[partner.id] = best
-            line_ids = [line_id for line_id, __, __ in covered]
-            recipient = recipients.get(partner.id, partner)
-            for channel in best._get_channels():
-                communication_values.append(
+            for channel, recipient in decision.channels:
+                values.append(
                     {
-                        "subject": best.name,
+                        "subject": decision.level.name,
                         "date": now,
                         "company_id": self.company_id.id,
-                        "partner_id": partner.id,
+                        "partner_id": decision.partner_id,
                         "recipient_id": recipient.id,
                         "channel": channel,
-                        "state": "simulated" if self.run_type == "dry_run" else "queued",
+                        "state": state,
                         "run_id": self.id,
-                        "level_id": best.id,
-                        "line_ids": [fields.Command.set(line_ids)],
-                        "amount_total": sum(residual for __, residual, __ in covered),
+                        "level_id": decision.level.id,
+                        "line_ids": [fields.Command.set(decision.line_ids)],
+                        "amount_total": decision.amount_due,
+                        "amount_credit": decision.amount_credit,
+                        "is_follow_up": decision.follow_up,
                         "user_id": self.env.user.id,
                     }
                 )
-            for line_id, level in need:
-                level_writes[level].append(line_id)
+        return self.env["collection.communication"].create(values)
 
-        communications = self.env["collection.communication"].create(communication_values)
-        if self.run_type != "dry_run":
-            self.env["account.move.line"]._collection_set_levels(level_writes, self.date)
-            self.env["collection.case"]._collection_update_from_run(self, partner_levels)
-            communications._send()
-        failed = communications.filtered(lambda c: c.state == "failed")
+    def _record_outcome(self, decisions):
+        """What reached the customer decides what is recorded: the levels of the instalments
+        and the case. A customer nobody could reach keeps its levels, its failures with their
+        reasons, and one task for a person."""
+        to_send = [decision for decision in decisions if decision.to_send]
+        if not to_send:
+            return
+        Communication = self.env["collection.communication"]
+        sent = Communication.search([("run_id", "=", self.id), ("partner_id", "in", [d.partner_id for d in to_send])])
+        by_partner = sent.grouped("partner_id")
+        reached_ids = {
+            partner.id for partner, communications in by_partner.items() if communications._collection_reached()
+        }
+        level_writes = defaultdict(list)
+        partner_levels = {}
+        unreached = Communication
+        for decision in to_send:
+            communications = by_partner.get(self.env["res.partner"].browse(decision.partner_id), Communication)
+            if decision.partner_id in reached_ids:
+                partner_levels[decision.partner_id] = decision.level
+                for level, line_ids in decision.level_lines.items():
+                    level_writes[level].extend(line_ids)
+                continue
+            decision.reason = "failed"
+            decision.detail = "\n".join(
+                dict.fromkeys(c.failure_reason for c in communications if c.failure_reason)
+            ) or _("No channel reached the customer.")
+            unreached |= communications
+        unreached._collection_task_when_unreached()
+        self.env["account.move.line"]._collection_set_levels(level_writes, self.date)
+        self.env["collection.case"]._collection_update_from_run(self, partner_levels)
+
+    def _store_decisions(self, decisions):
+        self.env["collection.run.decision"].create(
+            [
+                {
+                    "run_id": self.id,
+                    "currency_id": self.company_id.currency_id.id,
+                    "partner_id": decision.partner_id,
+                    "policy_id": decision.policy.id if decision.policy else False,
+                    "level_id": decision.level.id if decision.level else False,
+                    "reason": "simulated" if decision.to_send and self.run_type == "dry_run" else decision.reason,
+                    "detail": decision.detail,
+                    "amount_due": decision.amount_due,
+                    "amount_credit": decision.amount_credit,
+                    "amount_net": decision.amount_net,
+                    "line_count": decision.line_count,
+                    "channels": ", ".join(
+                        f"{channel}: {recipient.display_name}" for channel, recipient in decision.channels
+                    ),
+                }
+                for decision in decisions
+            ]
+        )
+
+    def _add_counts(self, decisions, facts):
+        reminded = sum(1 for decision in decisions if decision.reason == "send")
         self.write(
             {
-                "line_count": self.line_count + line_count,
-                "partner_count": self.partner_count + len(partners),
-                "reminded_count": self.reminded_count + len(partner_levels),
-                "skipped_count": self.skipped_count + skipped,
-                "error_count": self.error_count + len(failed),
+                "line_count": self.line_count + sum(len(customer.items) for __, customer in facts),
+                "partner_count": self.partner_count + len(decisions),
+                "reminded_count": self.reminded_count + reminded,
+                "skipped_count": self.skipped_count + len(decisions) - reminded,
+                "error_count": self.error_count
+                + self.env["collection.communication"].search_count(
+                    [
+                        ("run_id", "=", self.id),
+                        ("partner_id", "in", [d.partner_id for d in decisions]),
+                        ("state", "=", "failed"),
+                    ]
+                ),
             }
         )
 
-
-def _format_hour(value):
-    hours, minutes = divmod(round(value * 60), 60)
-    return f"{hours:02d}:{minutes:02d}"
+    @api.autovacuum
+    def _gc_old_decisions(self):
+        """Decisions explain recent runs; those of old runs go (their communications stay)."""
+        limit = fields.Datetime.now() - timedelta(days=DECISION_KEEP_DAYS)
+        self.env["collection.run.decision"].sudo().search([("run_id.create_date", "<", limit)]).unlink()

@@ -1,5 +1,6 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
+from odoo.tools import email_normalize, email_split
 
 from .collection_scope_mixin import MANAGER_GROUP
 
@@ -70,9 +71,10 @@ class ResPartner(models.Model):
     def _compute_collection_user_is_manager(self):
         self.collection_user_is_manager = self.env.su or self.env.user.has_group(MANAGER_GROUP)
 
-    def _get_collection_recipients(self):
-        """Map each commercial partner in ``self`` to the contact reminders go to: a contact marked
-        for collections, else the invoice address, else the customer itself. One query."""
+    def _get_collection_recipient_chains(self):
+        """Map each commercial partner in ``self`` to the addresses reminders may use, in order:
+        its collections contacts, its invoice addresses, then the customer itself. Each channel
+        takes the first of them that can carry it. One query."""
         children = self.search(
             [
                 ("parent_id", "in", self.ids),
@@ -83,14 +85,35 @@ class ResPartner(models.Model):
             ],
             order="collection_contact desc, id",
         )
-        result = {partner.id: partner for partner in self}
-        chosen = set()
+        chains = {partner.id: [] for partner in self}
         for child in children:
-            parent_id = child.parent_id.id
-            if parent_id not in chosen:
-                result[parent_id] = child
-                chosen.add(parent_id)
-        return result
+            chains[child.parent_id.id].append(child)
+        for partner in self:
+            chains[partner.id].append(partner)
+        return chains
+
+    def _get_collection_recipients(self):
+        """Map each commercial partner in ``self`` to the first address of its chain (the
+        contact reminders go to when a channel does not say otherwise)."""
+        return {partner_id: chain[0] for partner_id, chain in self._get_collection_recipient_chains().items()}
+
+    def _collection_email_addresses(self):
+        """Normalized e-mail addresses of this partner: its e-mail field may hold several,
+        separated by commas, as Odoo itself mails them."""
+        self.ensure_one()
+        return [email for email in map(email_normalize, email_split(self.email or "")) if email]
+
+    def _collection_can_carry(self, channel):
+        """Whether this address can carry a reminder on ``channel`` (has what the channel
+        needs). Channel modules extend it; an unknown channel is carried by anyone."""
+        self.ensure_one()
+        if channel == "email":
+            return bool(self._collection_email_addresses())
+        if channel == "sms":
+            return bool(self.phone and self.phone_sanitized and not self.collection_phone_wrong)
+        if channel == "letter":
+            return bool(self.street and self.city)
+        return True
 
     @api.depends("collection_promise_ids.state")
     def _compute_collection_promise_kept_rate(self):

@@ -58,6 +58,10 @@ class CollectionAgingReport(models.Model):
 
     @property
     def _table_query(self):
+        return SQL("%s %s %s", self._select(), self._from(), self._where())
+
+    @api.model
+    def _select(self):
         return SQL(
             """
             SELECT aml.id AS id,
@@ -83,19 +87,26 @@ class CollectionAgingReport(models.Model):
                    aml.collection_level_id AS level_id,
                    collection_case.user_id,
                    collection_case.team_id
-              FROM account_move_line aml
+            """
+        )
+
+    @api.model
+    def _from(self):
+        return SQL(
+            """
+              FROM %s
               JOIN account_move move ON move.id = aml.move_id
-              JOIN account_account account ON account.id = aml.account_id
               JOIN res_partner partner ON partner.id = move.commercial_partner_id
          LEFT JOIN collection_case ON collection_case.partner_id = move.commercial_partner_id
                                   AND collection_case.company_id = aml.company_id
-             WHERE aml.display_type = 'payment_term'
-               AND aml.parent_state = 'posted'
-               AND account.account_type = 'asset_receivable'
-               AND NOT aml.reconciled
-               AND aml.amount_residual > 0
-            """
+            """,
+            self.env["account.move.line"]._collection_open_query("aml").from_clause,
         )
+
+    @api.model
+    def _where(self):
+        """Open receivable instalments: the one definition of ``account.move.line``."""
+        return SQL("WHERE %s", self.env["account.move.line"]._collection_open_query("aml").where_clause)
 
     @api.model
     def _get_bucket_labels(self):

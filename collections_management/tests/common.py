@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from odoo import Command, fields
+from odoo.tests import freeze_time
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
@@ -156,18 +157,15 @@ class CollectionsCommon(AccountTestInvoicingCommon):
         return moves.line_ids.filtered(lambda line: line.display_type == "payment_term")
 
     def _run(self, run_type="manual", date=None, company=None):
+        """A run of ``company`` on ``date``. A real run only happens today: one on another date
+        runs with the clock moved to that day (same time of day)."""
         company = company or self.company
-        run = (
-            self.env["collection.run"]
-            .with_company(company)
-            .create(
-                {
-                    "company_id": company.id,
-                    "run_type": run_type,
-                    "date": date or self.today,
-                }
-            )
-        )
+        date = date or self.today
+        Run = self.env["collection.run"].with_company(company)
+        if run_type != "dry_run" and date != Run._company_today(company):
+            with freeze_time(fields.Datetime.now() + (date - Run._company_today(company))):
+                return self._run(run_type=run_type, date=date, company=company)
+        run = Run.create({"company_id": company.id, "run_type": run_type, "date": date})
         run._execute()
         return run
 
