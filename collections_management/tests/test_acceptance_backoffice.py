@@ -319,8 +319,8 @@ class TestCaseButtonsDoTheirJob(AcceptanceCommon):
         # One promise under way per customer: the one made last week must be settled or cancelled first.
         second = Form(self.env[action["res_model"]].with_user(self.collector_1).with_context(**action["context"]))
         second.date = self.today + timedelta(days=3)
-        with self.assertRaisesRegex(ValidationError, "already under way"):
-            second.save()
+        with self.assertRaisesRegex(ValidationError, "already under way"), self.env.cr.savepoint():
+            second.save()  # refused and rolled back, as the request's transaction would be
         self.promise.with_user(self.collector_1).action_cancel()
         promise = Form(self.env[action["res_model"]].with_user(self.collector_1).with_context(**action["context"]))
         promise.date = self.today + timedelta(days=3)

@@ -282,8 +282,9 @@ class ActivityCommon(KpiCommon):
             instalments.filtered(lambda line, m=move: line.move_id == m) for move in cls.inv1 + cls.inv2 + cls.inv3
         )
         Promise = cls.env["collection.promise"]
-        promises = Promise.create(
-            [
+
+        def promise(partner, line, made, due, amount, user):
+            return Promise.create(
                 {
                     "partner_id": partner.id,
                     "company_id": cls.company.id,
@@ -293,15 +294,15 @@ class ActivityCommon(KpiCommon):
                     "amount": amount,
                     "user_id": user.id,
                 }
-                for partner, line, made, due, amount, user in (
-                    (cls.customer, line1, "2026-04-15", "2026-04-25", 400.0, cls.collector),
-                    (cls.customer, line2, "2026-05-10", "2026-05-25", 600.0, cls.collector),
-                    (cls.customer_b, line3, "2026-05-01", "2026-05-10", 1000.0, cls.manager),
-                )
-            ]
-        )
+            )
+
+        # One promise under way per customer: P1 is settled (kept) before P2 is made.
+        cls.p1 = promise(cls.customer, line1, "2026-04-15", "2026-04-25", 400.0, cls.collector)
+        cls.p1._check_promises(today=date(2026, 5, 1))
+        cls.p2 = promise(cls.customer, line2, "2026-05-10", "2026-05-25", 600.0, cls.collector)
+        cls.p3 = promise(cls.customer_b, line3, "2026-05-01", "2026-05-10", 1000.0, cls.manager)
+        promises = cls.p1 | cls.p2 | cls.p3
         promises._check_promises(today=date(2026, 6, 1))
-        cls.p1, cls.p2, cls.p3 = promises
         run = cls.env["collection.run"].create(
             {"company_id": cls.company.id, "run_type": "manual", "date": "2026-05-16"}
         )
