@@ -62,6 +62,16 @@ class AccountMoveLine(models.Model):
         )
 
     @api.model
+    def _collection_open_picker_domain(self):
+        """The instalment pickers' domain (promise, dispute, contact log): the open instalments of
+        the record's own ``partner_id`` and ``company_id``, as the web client evaluates it.
+        Fields use it as ``domain=lambda self: self.env["account.move.line"]._collection_open_picker_domain()``
+        so the pickers offer exactly ``_collection_open_domain``."""
+        return "[('partner_id', '=', partner_id), ('company_id', '=', company_id)] + %r" % list(
+            self._collection_open_domain()
+        )
+
+    @api.model
     def _collection_credit_domain(self):
         """Credits of a customer: every other open receivable item with a negative residual,
         i.e. payments received but not applied to an invoice, and credit notes."""

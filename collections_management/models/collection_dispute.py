@@ -43,9 +43,7 @@ class CollectionDispute(models.Model):
         compute="_compute_line_ids",
         store=True,
         readonly=False,
-        domain="[('partner_id', '=', partner_id), ('company_id', '=', company_id), "
-        "('display_type', '=', 'payment_term'), ('parent_state', '=', 'posted'), "
-        "('account_id.account_type', '=', 'asset_receivable')]",
+        domain=lambda self: self.env["account.move.line"]._collection_open_picker_domain(),
         help="While the dispute is open, reminders leave these instalments out.",
     )
     reason_id = fields.Many2one("collection.dispute.reason")
@@ -96,10 +94,11 @@ class CollectionDispute(models.Model):
 
     @api.depends("move_ids")
     def _compute_line_ids(self):
+        """The disputed invoices' open instalments (``_collection_open_domain``): settled ones
+        have nothing left to dispute or to pause."""
+        open_domain = self.env["account.move.line"]._collection_open_domain()
         for dispute in self:
-            dispute.line_ids = dispute.move_ids.line_ids.filtered(
-                lambda line: line.display_type == "payment_term" and line.account_id.account_type == "asset_receivable"
-            )
+            dispute.line_ids = dispute.move_ids.line_ids.filtered_domain(open_domain)
 
     @api.depends("reason_id")
     def _compute_deadline(self):

@@ -73,9 +73,7 @@ class CollectionPromise(models.Model):
         "promise_id",
         "line_id",
         string="Instalments",
-        domain="[('partner_id', '=', partner_id), ('company_id', '=', company_id), "
-        "('display_type', '=', 'payment_term'), ('reconciled', '=', False), ('parent_state', '=', 'posted'), "
-        "('account_id.account_type', '=', 'asset_receivable'), ('amount_residual', '>', 0)]",
+        domain=lambda self: self.env["account.move.line"]._collection_open_picker_domain(),
         help="While the promise is open, reminders leave these instalments out.",
     )
     plan_line_ids = fields.One2many("collection.promise.line", "promise_id", string="Payment Plan", copy=True)

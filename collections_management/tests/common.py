@@ -1,7 +1,9 @@
 from datetime import timedelta
 
 from odoo import Command, fields
+from odoo.fields import Domain
 from odoo.tests import freeze_time
+from odoo.tools import SQL
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
@@ -173,3 +175,60 @@ class CollectionsCommon(AccountTestInvoicingCommon):
         terms = [("partner_id", "=", (partner or self.customer).id)]
         terms += [(key, "=", value) for key, value in domain.items()]
         return self.env["collection.communication"].search(terms, order="id")
+
+    def _mixed_portfolio(self, partner):
+        """A month of ``partner``'s receivables mixing what "open instalment" must sort out: an
+        invoice partly paid, one paid in full, one in payment, an invoice in two instalments,
+        a payment left on account, a credit note, a draft, and an invoice in another company.
+        Returns the moves by name; ``open`` holds the instalments that must be chased."""
+        other = self.setup_other_company(name="Pampa SA")["company"]
+        partly = self._invoice(partner, 300.0, days_late=20)
+        self._register_payment(partly, amount=100.0)
+        paid = self._invoice(partner, 200.0, days_late=10)
+        self._register_payment(paid)
+        in_payment = self._invoice(partner, 400.0, days_late=12)
+        split = self._invoice_in_two_instalments(partner, 1000.0, days_since_invoice=10)
+        on_account = self.env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": partner.id,
+                "amount": 500.0,
+                "date": self.today,
+                "journal_id": self.company_data["default_journal_bank"].id,
+            }
+        )
+        on_account.action_post()
+        credit_note = self.env["account.move"].create(
+            {
+                "move_type": "out_refund",
+                "partner_id": partner.id,
+                "invoice_date": self.today,
+                "invoice_line_ids": [Command.create({"name": "Credit", "price_unit": 50.0, "tax_ids": []})],
+            }
+        )
+        credit_note.action_post()
+        draft = self._invoice(partner, 80.0, days_late=5, post=False)
+        elsewhere = self._invoice(partner.with_company(other), 650.0, days_late=9, company=other)
+        self.env.flush_all()
+        self.env.cr.execute(SQL("UPDATE account_move SET payment_state = 'in_payment' WHERE id = %s", in_payment.id))
+        self.env.invalidate_all()
+        return {
+            "partly": partly,
+            "paid": paid,
+            "in_payment": in_payment,
+            "split": split,
+            "on_account": on_account.move_id,
+            "credit_note": credit_note,
+            "draft": draft,
+            "elsewhere": elsewhere,
+            "open": self._instalments(partly | split),
+        }
+
+    def _owners_open_instalments(self, partner, company=None):
+        """What ``account.move.line._collection_open_domain`` says ``partner`` owes in ``company``."""
+        Line = self.env["account.move.line"]
+        return Line.search(
+            Domain([("partner_id", "=", partner.id), ("company_id", "=", (company or self.company).id)])
+            & Line._collection_open_domain()
+        )

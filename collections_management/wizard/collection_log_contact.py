@@ -44,9 +44,7 @@ class CollectionLogContact(models.TransientModel):
     line_ids = fields.Many2many(
         "account.move.line",
         string="Instalments",
-        domain="[('partner_id', '=', partner_id), ('company_id', '=', company_id), "
-        "('display_type', '=', 'payment_term'), ('reconciled', '=', False), ('parent_state', '=', 'posted'), "
-        "('account_id.account_type', '=', 'asset_receivable'), ('amount_residual', '>', 0)]",
+        domain=lambda self: self.env["account.move.line"]._collection_open_picker_domain(),
     )
     # Disputed
     dispute_reason_id = fields.Many2one("collection.dispute.reason")

@@ -69,6 +69,22 @@ class ResPartner(models.Model):
             order="date_maturity, id",
         )
 
+    def _collection_credit_lines(self, company):
+        """Credits of this commercial entity in ``company`` (``_collection_credit_domain``:
+        payments not applied to an invoice and credit notes), read in the caller's environment."""
+        self.ensure_one()
+        Line = self.env["account.move.line"]
+        return Line.search(
+            Line._collection_credit_domain()
+            & Domain(
+                [
+                    ("company_id", "=", company.id),
+                    ("move_id.commercial_partner_id", "=", self.commercial_partner_id.id),
+                ]
+            ),
+            order="date, id",
+        )
+
     def _collection_policy(self, company):
         """The policy of this commercial entity in ``company``."""
         self.ensure_one()
@@ -131,23 +147,29 @@ class ResPartner(models.Model):
         buckets = self.env["collection.aging.report"]._get_bucket_labels()
 
         totals = {}
-        invoices = {}
-        for line in lines:
-            currency = line.currency_id
-            residual = line.amount_residual_currency
-            days_late = (today - line.date_maturity).days if line.date_maturity else 0
-            bucket = aging_bucket(days_late)
-            total = totals.setdefault(
+
+        def currency_total(currency):
+            return totals.setdefault(
                 currency,
                 {
                     "currency": currency,
                     "due": 0.0,
                     "overdue": 0.0,
                     "overdue_company": 0.0,
+                    "credit": 0.0,
+                    "net": 0.0,
                     "aging": dict.fromkeys((key for key, __ in buckets), 0.0),
                     "overdue_invoice_ids": [],
                 },
             )
+
+        invoices = {}
+        for line in lines:
+            currency = line.currency_id
+            residual = line.amount_residual_currency
+            days_late = (today - line.date_maturity).days if line.date_maturity else 0
+            bucket = aging_bucket(days_late)
+            total = currency_total(currency)
             total["due"] += residual
             total["aging"][bucket] += residual
             if days_late > 0:
@@ -191,6 +213,24 @@ class ResPartner(models.Model):
             if len(invoice["lines"]) > 1:
                 for index, line_data in enumerate(invoice["lines"], start=1):
                     line_data["instalment"] = f"{index}/{len(invoice['lines'])}"
+        credit_items = []
+        for line in partner._collection_credit_lines(company):
+            total = currency_total(line.currency_id)
+            total["credit"] -= line.amount_residual_currency
+            move = line.move_id
+            credit_items.append(
+                {
+                    "line": line,
+                    "move": move,
+                    "currency": line.currency_id,
+                    "date": line.date,
+                    "reference": move.name,
+                    "kind": "credit_note" if move.move_type in ("out_refund", "in_refund") else "payment",
+                    "amount": -line.amount_residual_currency,
+                }
+            )
+        for total in totals.values():
+            total["net"] = total["currency"].round(total["due"] - total["credit"])
         payments = self.env["account.payment"].search(
             [
                 ("partner_id", "=", partner.id),
@@ -217,6 +257,8 @@ class ResPartner(models.Model):
             "promises": promises,
             "disputes": disputes,
             "payments": payments,
+            "credits": credit_items,
+            "credit_company": -sum(line["line"].amount_residual for line in credit_items),
         }
 
     def _collection_bank_transfer(self, company, summary):

@@ -384,6 +384,24 @@ class TestWhatsappWebhook(WhatsappCommon, HttpCase):
         texts = [p["text"] for p in request["body"]["template"]["components"][0]["parameters"]]
         self.assertIn("800.00", texts[1])
 
+    def test_template_covers_the_owners_open_instalments(self):
+        """The template reminder sent from the case lists exactly the open instalments of
+        ``_collection_open_domain``: not the paid, in-payment, draft or other company's invoices,
+        nor payments on account and credit notes (before, an invoice in payment was chased)."""
+        portfolio = self._mixed_portfolio(self.customer)
+        expected = self._owners_open_instalments(self.customer)
+        self.assertLessEqual(portfolio["open"], expected)
+        wizard = self._wizard()
+        wizard.template_id = self.template_es
+        wizard.action_send()
+        reminder = self.Communication.search(
+            [("partner_id", "=", self.customer.id), ("channel", "=", "whatsapp"), ("direction", "=", "outbound")]
+        )
+        self.assertEqual(reminder.line_ids, expected)
+        self.assertEqual(reminder.amount_total, sum(expected.mapped("amount_residual")))
+        for name in ("paid", "in_payment", "on_account", "credit_note", "draft", "elsewhere"):
+            self.assertFalse(reminder.line_ids & portfolio[name].line_ids, name)
+
     def test_opt_out_confirmation_in_the_customer_language(self):
         self.env["res.lang"]._activate_lang("es_MX")
         self.env["ir.module.module"]._load_module_terms(["collections_whatsapp"], ["es_MX"], overwrite=True)

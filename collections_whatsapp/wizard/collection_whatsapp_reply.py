@@ -2,6 +2,7 @@ from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.fields import Domain
 from odoo.tools import plaintext2html
 
 from ..tools import WhatsAppApiError
@@ -163,15 +164,13 @@ class CollectionWhatsappReply(models.TransientModel):
             self.env["account.move.line"]
             .sudo()
             .search(
-                [
-                    ("partner_id", "child_of", case.partner_id.id),
-                    ("company_id", "=", case.company_id.id),
-                    ("display_type", "=", "payment_term"),
-                    ("parent_state", "=", "posted"),
-                    ("reconciled", "=", False),
-                    ("account_type", "=", "asset_receivable"),
-                    ("amount_residual", ">", 0),
-                ]
+                Domain(
+                    [
+                        ("partner_id", "child_of", case.partner_id.id),
+                        ("company_id", "=", case.company_id.id),
+                    ]
+                )
+                & self.env["account.move.line"]._collection_open_domain()
             )
         )
         communication = (
