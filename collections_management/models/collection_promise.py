@@ -15,6 +15,9 @@ PROMISE_CHANNELS = [
     ("portal", "Customer portal"),
     ("other", "Other"),
 ]
+# Context value marking the writes a promise's own creation makes: an object, so that no RPC
+# client (whose context is JSON) can set it and skip the rules.
+CREATING = object()
 # Fields the rules of a promise depend on.
 RULE_FIELDS = {"partner_id", "company_id", "case_id", "date", "date_made", "amount", "line_ids", "plan_line_ids"}
 # States in which a promise is over and counts for the customer's promise-kept rate.
@@ -180,7 +183,7 @@ class CollectionPromise(models.Model):
                 # A payment plan's amount and date are its lines' total and last date.
                 vals["amount"] = sum(line.get("amount", 0.0) for line in plan)
                 vals["date"] = max(fields.Date.to_date(line["date"]) for line in plan)
-        promises = super(CollectionPromise, self.with_context(collection_promise_creating=True)).create(vals_list)
+        promises = super(CollectionPromise, self.with_context(collection_promise_creating=CREATING)).create(vals_list)
         for promise in promises:
             company = promise.company_id
             if not promise.case_id:
@@ -237,7 +240,7 @@ class CollectionPromise(models.Model):
         the policy's horizon; not above what its instalments still owe (the overdue, for a promise
         of the whole overdue); a payment plan within the plan limits of the policy; instalments of
         the promise's own customer only."""
-        if self.env.context.get("collection_promise_creating"):
+        if self.env.context.get("collection_promise_creating") is CREATING:
             return
         self._check_lines_belong()
         pending = self.filtered(lambda promise: promise.state in promise._pending_states())

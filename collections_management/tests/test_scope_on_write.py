@@ -209,8 +209,9 @@ class TestPromiseAndDisputeScope(ScopeCommon):
         promise = self.promise.with_user(self.collector_1)
         with self.assertRefused("Only a collections manager"):
             promise.write({"partner_id": self.customer_b.id})
-        with self.assertRaisesRegex(ValidationError, "case of its own customer"):
+        with self.assertRaises(ValidationError) as caught:  # rolled back, like a refused request
             promise.write({"case_id": self.case_other.id})
+        self.assertIn("case of its own customer", str(caught.exception))
         self.assertRecordValues(self.promise, [{"partner_id": self.customer.id, "case_id": self.case_mine.id}])
 
     def test_a_promise_cannot_pause_another_customers_instalments(self):
@@ -218,8 +219,9 @@ class TestPromiseAndDisputeScope(ScopeCommon):
         with self.assertRaises(AccessError):  # Ana does not even read them
             self.promise.with_user(self.collector_1).write({"line_ids": [Command.link(foreign.id)]})
         # Marta reads them all: the promise's own rule (collection.promise._check_rules) refuses it.
-        with self.assertRaisesRegex(ValidationError, "instalments of its own customer only"):
+        with self.assertRaises(ValidationError) as caught:  # rolled back, like a refused request
             self.promise.with_user(self.manager).write({"line_ids": [Command.link(foreign.id)]})
+        self.assertIn("instalments of its own customer only", str(caught.exception))
         self.assertNotIn(foreign, self.promise.line_ids)
         # Northwind's instalment is still reminded: nothing pauses it.
         self.assertFalse(
@@ -240,8 +242,9 @@ class TestPromiseAndDisputeScope(ScopeCommon):
         with self.assertRaises(AccessError):  # Ana does not even read them
             dispute.write({"move_ids": [Command.link(self.invoice_other.id)]})
         # Marta reads them all: the dispute's own rule (collection.dispute._check_rules) refuses it.
-        with self.assertRaisesRegex(ValidationError, "invoices of its own customer only"):
+        with self.assertRaises(ValidationError) as caught:  # rolled back, like a refused request
             self.dispute.with_user(self.manager).write({"move_ids": [Command.link(self.invoice_other.id)]})
+        self.assertIn("invoices of its own customer only", str(caught.exception))
         self.assertEqual(self.dispute.line_ids, self._instalments(self.invoice_mine))
 
     def test_collector_cannot_open_a_dispute_on_another_customer_by_owning_it(self):
