@@ -264,7 +264,7 @@ class ActivityCommon(KpiCommon):
     """The portfolio of ``KpiCommon`` with promises and communications.
 
     Promises (checked on 2026-06-01, grace 3 days):
-      P1 Abarrotes INV1, made 04-15, 400 by 04-25, taken by the collector: 400 paid 04-20 → kept.
+      P1 Abarrotes INV1, made 04-15, 400 by 04-25, taken by the collector: 400 paid 04-20 → kept (checked 05-01).
       P2 Abarrotes INV2, made 05-10, 600 by 05-25, taken by the collector: credit note 200 on 05-20 → partly kept.
       P3 Northwind INV3, made 05-01, 1000 by 05-10, taken by the manager: 250 paid 05-25, late → broken.
     Communications:
@@ -451,8 +451,8 @@ class TestCommunicationKpis(ActivityCommon):
 @tagged("post_install", "-at_install")
 class TestProductivityKpis(ActivityCommon):
     def test_collector_productivity_per_month(self):
-        """The collector: April P1 (400) and 400 collected; May the call and P2 (600); June P1 kept (settled
-        06-01, 400) and 600 collected. The credit note of INV2 is not collected money."""
+        """The collector: April P1 (400) and 400 collected; May the call, P2 (600) and P1 kept (settled
+        05-01, 400); June 600 collected. The credit note of INV2 is not collected money."""
         measures = [
             "contact_count:sum",
             "promise_count:sum",
@@ -467,8 +467,8 @@ class TestProductivityKpis(ActivityCommon):
             rows,
             {
                 date(2026, 4, 1): (0, 1, 400.0, 0.0, 400.0),
-                date(2026, 5, 1): (1, 1, 600.0, 0.0, 0.0),
-                date(2026, 6, 1): (0, 0, 0.0, 400.0, 600.0),
+                date(2026, 5, 1): (1, 1, 600.0, 400.0, 0.0),
+                date(2026, 6, 1): (0, 0, 0.0, 0.0, 600.0),
             },
         )
         mine = self._totals("collection.productivity.report", ["user_id"], ["promise_count:sum"], user=self.collector)
