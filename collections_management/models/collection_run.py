@@ -618,7 +618,7 @@ class CollectionRun(models.Model):
         self.env["collection.case"]._collection_update_from_run(self, partner_levels)
 
     def _store_decisions(self, decisions):
-        self.env["collection.run.decision"].create(
+        self.env["collection.run.decision"]._collection_insert(
             [
                 {
                     "run_id": self.id,

@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.tools import SQL, float_repr
 
 from .collection_policy import DECISION_REASONS
 
@@ -47,3 +48,115 @@ class CollectionRunDecision(models.Model):
             decision.communication_ids = by_key.get(
                 (decision.run_id.id, decision.partner_id.id), self.env["collection.communication"]
             )
+
+    # ------------------------------------------------------------------
+    # Fast path
+    # ------------------------------------------------------------------
+
+    # Columns the engine writes; ``company_id`` follows the run, the log columns are set here.
+    _COLLECTION_INSERT_FIELDS = (
+        "run_id",
+        "currency_id",
+        "partner_id",
+        "policy_id",
+        "level_id",
+        "reason",
+        "detail",
+        "amount_due",
+        "amount_credit",
+        "amount_net",
+        "line_count",
+        "channels",
+    )
+
+    @api.model
+    def _collection_insert(self, vals_list):
+        """Store the decisions of a run batch in one multi-row INSERT; returns them.
+
+        Fast path of ``create`` for the engine, next to the other ones (levels of instalments,
+        batch rendering): a run stores one decision per customer, and the ORM's create costs
+        about 1.5 ms a record (defaults, related company, caches). The result is the one of
+        ``create`` on the same values (see the test): ``company_id`` is the run's, a missing
+        currency is the company's, amounts are rounded in their currency, the reason must be
+        one of the selection, the log columns are filled, and the caches are invalidated.
+        Decisions have no chatter, automation or computed stored field to keep up to date."""
+        if not vals_list:
+            return self.browse()
+        allowed = set(self._COLLECTION_INSERT_FIELDS)
+        unknown = {fname for vals in vals_list for fname in vals} - allowed
+        if unknown:
+            raise ValueError(f"Fields not handled by the decision fast path: {sorted(unknown)}")
+        reasons = {key for key, __ in DECISION_REASONS}
+        runs = self.env["collection.run"].sudo().browse({vals["run_id"] for vals in vals_list})
+        company_by_run = {run.id: run.company_id for run in runs}
+        currencies = {}
+
+        def currency_of(vals):
+            currency_id = vals.get("currency_id") or company_by_run[vals["run_id"]].currency_id.id
+            if currency_id not in currencies:
+                currencies[currency_id] = self.env["res.currency"].browse(currency_id)
+            return currencies[currency_id]
+
+        def text(value):
+            # as the ORM stores a Char or a Text: False and None are NULL, "" stays ""
+            return None if value is None or value is False else value
+
+        now = self.env.cr.now()
+        uid = self.env.uid
+        rows = []
+        for vals in vals_list:
+            if vals.get("reason") not in reasons:
+                raise ValueError(f"Wrong decision reason: {vals.get('reason')!r}")
+            currency = currency_of(vals)
+            row = [
+                vals["run_id"],
+                company_by_run[vals["run_id"]].id,
+                currency.id,
+                vals["partner_id"],
+                vals.get("policy_id") or None,
+                vals.get("level_id") or None,
+                vals["reason"],
+                text(vals.get("detail")),
+                *(
+                    float_repr(currency.round(float(vals.get(fname) or 0.0)), currency.decimal_places)
+                    for fname in ("amount_due", "amount_credit", "amount_net")
+                ),
+                int(vals.get("line_count") or 0),
+                text(vals.get("channels")),
+                uid,
+                now,
+                uid,
+                now,
+            ]
+            rows.append(SQL("(%s)", SQL(", ").join(row)))
+        columns = [
+            "run_id",
+            "company_id",
+            "currency_id",
+            "partner_id",
+            "policy_id",
+            "level_id",
+            "reason",
+            "detail",
+            "amount_due",
+            "amount_credit",
+            "amount_net",
+            "line_count",
+            "channels",
+            "create_uid",
+            "create_date",
+            "write_uid",
+            "write_date",
+        ]
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO %s (%s) VALUES %s RETURNING id",
+                SQL.identifier(self._table),
+                SQL(", ").join(SQL.identifier(column) for column in columns),
+                SQL(", ").join(rows),
+            )
+        )
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        runs.invalidate_recordset(["decision_ids", "decision_count"])
+        return self.browse(ids)

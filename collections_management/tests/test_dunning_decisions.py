@@ -631,3 +631,68 @@ class TestManagerRunsTheEngine(DecisionCommon):
         with self.assertRaises(UserError):
             run.action_execute()
         self.assertEqual(run.state, "draft")
+
+
+@tagged("post_install", "-at_install")
+class TestDecisionFastPath(DecisionCommon):
+    def test_multi_row_insert_stores_what_the_orm_create_stores(self):
+        """The engine stores its decisions in one INSERT: the records read back exactly as the
+        ones the ORM's create makes from the same values (company, currency, rounding, empty
+        values), and the run sees them at once."""
+        self._invoice(self.customer, 300.0, days_late=8)
+        other = self._customer("Fast path")
+        run = self._run()
+        usd = self.env.ref("base.USD")
+        usd.active = True
+        level = self.env["collection.level"].search([("company_id", "=", self.company.id)], limit=1)
+        vals_list = [
+            {
+                "run_id": run.id,
+                "currency_id": self.company.currency_id.id,
+                "partner_id": self.customer.id,
+                "policy_id": self.policy.id,
+                "level_id": level.id,
+                "reason": "send",
+                "detail": "Reminder <b>sent</b> to O'Brien & Co",
+                "amount_due": 1234.567,
+                "amount_credit": -10.005,
+                "amount_net": 1224.562,
+                "line_count": 3,
+                "channels": "email: Someone",
+            },
+            {
+                "run_id": run.id,
+                "partner_id": other.id,
+                "policy_id": False,
+                "level_id": False,
+                "reason": "nothing_new",
+                "detail": False,
+                "amount_due": 0.0,
+                "line_count": 0,
+                "channels": "",
+            },
+            {"run_id": run.id, "currency_id": usd.id, "partner_id": other.id, "reason": "error", "amount_net": 0.125},
+        ]
+        Decision = self.env["collection.run.decision"]
+        self.assertEqual(len(run.decision_ids), 1)
+        fast = Decision._collection_insert(vals_list)
+        plain = Decision.create(vals_list)
+        self.assertEqual(len(fast), 3)
+        self.assertEqual(len(run.decision_ids), 7, "the run sees the inserted decisions")
+        self.env.invalidate_all()
+        fnames = [
+            name
+            for name, field in Decision._fields.items()
+            if field.store and name not in ("id", "create_date", "write_date")
+        ]
+        expected = [dict(values, id=record.id) for record, values in zip(fast, plain.read(fnames, load=None))]
+        self.assertEqual(fast.read(fnames, load=None), expected)
+        self.assertEqual(fast[0].amount_due, 1234.57)
+        self.assertEqual(fast[0].company_id, self.company)
+        self.assertEqual(fast[1].currency_id, self.company.currency_id)
+        self.assertEqual(fast[0].create_uid, self.env.user)
+        self.assertTrue(fast[0].create_date)
+        with self.assertRaises(ValueError):
+            Decision._collection_insert([{"run_id": run.id, "partner_id": other.id, "reason": "no such reason"}])
+        with self.assertRaises(ValueError):
+            Decision._collection_insert([{"run_id": run.id, "partner_id": other.id, "reason": "send", "note": "x"}])
