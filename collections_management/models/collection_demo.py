@@ -275,7 +275,9 @@ class CollectionDemo(models.AbstractModel):
             note="Will pay by transfer next week.",
         )
         plan_case = work[6]
-        third = round(plan_case.amount_overdue / 3, 2)
+        plan_lines = plan_case.overdue_line_ids
+        # A plan never adds up to more than what its instalments owe (collection.promise's rule).
+        third = company.currency_id.round(sum(plan_lines.mapped("amount_residual")) / 3 - 0.01)
         plan = Promise.create(
             {
                 "partner_id": plan_case.partner_id.id,
@@ -283,6 +285,7 @@ class CollectionDemo(models.AbstractModel):
                 "case_id": plan_case.id,
                 "date_made": today - timedelta(days=20),
                 "channel": "call",
+                "line_ids": [fields.Command.set(plan_lines.ids)],
                 "plan_line_ids": [
                     fields.Command.create({"date": today + timedelta(days=days), "amount": third})
                     for days in (-10, 10, 30)
