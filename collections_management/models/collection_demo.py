@@ -1,4 +1,5 @@
 import random
+import unicodedata
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -76,7 +77,7 @@ class CollectionDemo(models.AbstractModel):
                     "zip": zip_code,
                     "lang": lang,
                     "phone": phone,
-                    "email": f"cuentas@{''.join(ch for ch in name.lower() if ch.isalnum())[:20]}.example.com",
+                    "email": f"cuentas@{_ascii_domain(name)}.example.com",
                 }
                 for name, country, city, street, zip_code, lang, phone in DEMO_CUSTOMERS
             ]
@@ -333,3 +334,10 @@ class CollectionDemo(models.AbstractModel):
         # Paid and closed
         closed = work[13]
         pay(closed.overdue_line_ids.move_id, sum(closed.overdue_line_ids.mapped("amount_residual")), today)
+
+
+def _ascii_domain(name):
+    """A plain ASCII host name from a company name: mail servers refuse unencoded accents
+    ("bajío.example.com")."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in ascii_name.lower() if ch.isalnum())[:20]
