@@ -108,46 +108,29 @@ class CollectionRunDecision(models.Model):
             if vals.get("reason") not in reasons:
                 raise ValueError(f"Wrong decision reason: {vals.get('reason')!r}")
             currency = currency_of(vals)
-            row = [
-                vals["run_id"],
-                company_by_run[vals["run_id"]].id,
-                currency.id,
-                vals["partner_id"],
-                vals.get("policy_id") or None,
-                vals.get("level_id") or None,
-                vals["reason"],
-                text(vals.get("detail")),
-                *(
-                    float_repr(currency.round(float(vals.get(fname) or 0.0)), currency.decimal_places)
+            row = {
+                "run_id": vals["run_id"],
+                "company_id": company_by_run[vals["run_id"]].id,
+                "currency_id": currency.id,
+                "partner_id": vals["partner_id"],
+                "policy_id": vals.get("policy_id") or None,
+                "level_id": vals.get("level_id") or None,
+                "reason": vals["reason"],
+                "detail": text(vals.get("detail")),
+                **{
+                    fname: float_repr(currency.round(float(vals.get(fname) or 0.0)), currency.decimal_places)
                     for fname in ("amount_due", "amount_credit", "amount_net")
-                ),
-                int(vals.get("line_count") or 0),
-                text(vals.get("channels")),
-                uid,
-                now,
-                uid,
-                now,
-            ]
-            rows.append(SQL("(%s)", SQL(", ").join(row)))
-        columns = [
-            "run_id",
-            "company_id",
-            "currency_id",
-            "partner_id",
-            "policy_id",
-            "level_id",
-            "reason",
-            "detail",
-            "amount_due",
-            "amount_credit",
-            "amount_net",
-            "line_count",
-            "channels",
-            "create_uid",
-            "create_date",
-            "write_uid",
-            "write_date",
-        ]
+                },
+                "line_count": int(vals.get("line_count") or 0),
+                "channels": text(vals.get("channels")),
+                "create_uid": uid,
+                "create_date": now,
+                "write_uid": uid,
+                "write_date": now,
+            }
+            rows.append(SQL("(%s)", SQL(", ").join(row.values())))
+        # Every row has the same columns, in the same order.
+        columns = list(row)
         self.flush_model()
         self.env.cr.execute(
             SQL(
