@@ -57,6 +57,11 @@
     "demo": [
         "demo/collections_management_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "collections_management/static/tests/tours/*.js",
+        ],
+    },
     "application": True,
     "installable": True,
 }

@@ -1,12 +1,13 @@
 import math
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
+import pytz
 from markupsafe import Markup, escape
 
 from odoo import _, api, fields, models, modules
 from odoo.fields import Domain
-from odoo.tools import SQL, format_amount, split_every
+from odoo.tools import SQL, format_amount, format_date, split_every
 
 from .collection_communication import CONTACT_STATES
 from .collection_promise import SETTLED_STATES
@@ -21,6 +22,14 @@ PRIORITY_THRESHOLDS = [(70.0, "3"), (45.0, "2"), (20.0, "1")]
 # How far back broken promises and payment habits count.
 HISTORY_DAYS = 365
 
+
+# The order of the worklist: stars first, then the largest overdue amount. The worklist's list
+# view repeats it in its default_order (a test keeps them equal).
+WORKLIST_ORDER = "priority desc, amount_overdue desc, id"
+# A case nobody has contacted for this many days is worth a call.
+WORKLIST_SILENCE_DAYS = 30
+# Contacts a collector logs (the contact log wizard): a case worked today leaves the worklist.
+WORKED_CHANNELS = ("call", "visit", "note")
 
 CLOSE_REASONS = [
     ("paid", "Paid"),
@@ -181,6 +190,9 @@ class CollectionCase(models.Model):
         compute="_compute_promise_info",
         string="Last Promise",
     )
+    promise_date = fields.Date(
+        compute="_compute_promise_info", string="Promise Due", help="Date the open promise is due by."
+    )
     promise_count = fields.Integer(compute="_compute_promise_info")
     has_settled_promise = fields.Boolean(
         compute="_compute_promise_info", help="The customer has kept, partly kept or broken a promise."
@@ -193,10 +205,18 @@ class CollectionCase(models.Model):
         "collection.communication", compute="_compute_communication_ids", string="Contacts"
     )
     communication_count = fields.Integer(compute="_compute_communication_ids")
-    last_contact_date = fields.Datetime(compute="_compute_communication_ids", string="Last Contact")
+    last_contact_date = fields.Datetime(compute="_compute_last_contact_date", string="Last Contact")
     phone = fields.Char(related="partner_id.phone")
     email = fields.Char(related="partner_id.email")
     phone_wrong = fields.Boolean(related="partner_id.collection_phone_wrong")
+
+    worklist_reason = fields.Char(
+        string="Why Call",
+        compute="_compute_worklist_reason",
+        search="_search_worklist_reason",
+        help="Why the case is on the collector's worklist today: a call task due, a broken promise, "
+        "a promise due, or no contact for a while. Empty when there is no reason to call today.",
+    )
 
     _unique_partner_company = models.Constraint(
         "UNIQUE(partner_id, company_id)", "A customer has one collection case per company."
@@ -256,16 +276,20 @@ class CollectionCase(models.Model):
         return moved
 
     def _collection_cancel_call_tasks(self):
-        """Cancel the open call tasks of these cases."""
-        call_type = self.env.ref("mail.mail_activity_data_call", raise_if_not_found=False)
-        if call_type and self:
-            self.env["mail.activity"].sudo().search(
-                [
-                    ("res_model", "=", self._name),
-                    ("res_id", "in", self.ids),
-                    ("activity_type_id", "=", call_type.id),
-                ]
-            ).unlink()
+        """Cancel the engine's open call task of these cases (the one task the engine keeps per
+        case, see ``_collection_set_engine_tasks``). Calls a collector scheduled for themselves
+        (a callback the customer asked for, a call again after no answer) stay: the collector
+        decided them, not the dunning level."""
+        if not self:
+            return
+        self.env["mail.activity"].sudo().search(
+            [
+                ("res_model", "=", self._name),
+                ("res_id", "in", self.ids),
+                ("collection_engine_task", "=", True),
+                ("collection_communication_id.channel", "=", "call"),
+            ]
+        ).unlink()
 
     @api.depends("amount_overdue")
     def _compute_stage_id(self):
@@ -609,6 +633,7 @@ class CollectionCase(models.Model):
             )
             open_promises = promises.filtered(lambda p: p.state == "open")
             case.promise_id = open_promises[:1]
+            case.promise_date = open_promises[:1].date
             case.promise_state = promises[:1].state or False
             case.promise_count = len(case.promise_ids)
             case.has_settled_promise = any(p.state in SETTLED_STATES for p in case.partner_id.collection_promise_ids)
@@ -640,9 +665,26 @@ class CollectionCase(models.Model):
             case_communications = by_key.get((case.partner_id.id, case.company_id.id), Communication)
             case.communication_ids = case_communications
             case.communication_count = len(case_communications)
-            # A contact is what counts for the policy's contact limits (queued included).
-            done = case_communications.filtered(lambda c: c.state in CONTACT_STATES)
-            case.last_contact_date = max(done.mapped("date")) if done else False
+
+    @api.depends("partner_id", "company_id")
+    def _compute_last_contact_date(self):
+        """The last contact of each case's customer: one grouped query for the batch (lists and
+        kanban cards show it). A contact is what counts for the policy's contact limits (queued
+        included)."""
+        last = {}
+        if self.partner_id:
+            for partner, company, date in self.env["collection.communication"]._read_group(
+                [
+                    ("partner_id", "in", self.partner_id.ids),
+                    ("company_id", "in", self.company_id.ids),
+                    ("state", "in", CONTACT_STATES),
+                ],
+                ["partner_id", "company_id"],
+                ["date:max"],
+            ):
+                last[partner.id, company.id] = date
+        for case in self:
+            case.last_contact_date = last.get((case.partner_id.id, case.company_id.id), False)
 
     # ------------------------------------------------------------------
     # Refreshing: amounts depend on the day (instalments fall overdue)
@@ -925,6 +967,192 @@ class CollectionCase(models.Model):
             team._assign_collectors(team_cases)
 
     # ------------------------------------------------------------------
+    # The worklist: who is on it and in which order
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _collection_worklist_domain(self):
+        """Cases to call today, whoever works them (record rules narrow them to the collector's
+        own and team cases): open, not paused (customer excluded from collections, case in
+        dispute), not worked today (no call, visit or message logged since midnight), and with
+        a reason to call: a call task due, a broken promise, a promise due, or no contact for
+        ``WORKLIST_SILENCE_DAYS`` days. The order is ``WORKLIST_ORDER``."""
+        today = fields.Date.context_today(self)
+        tz = pytz.timezone(self.env.context.get("tz") or self.env.user.tz or "UTC")
+        midnight = tz.localize(datetime.combine(today, time.min)).astimezone(pytz.utc).replace(tzinfo=None)
+        silent_since = fields.Datetime.now() - timedelta(days=WORKLIST_SILENCE_DAYS)
+
+        activities_sudo = self.env["mail.activity"].sudo()._search(self._collection_calls_due_domain(today))
+        promises_sudo = (
+            self.env["collection.promise"]
+            .sudo()
+            ._search(
+                Domain([("case_id", "!=", False), ("state", "=", "open")])
+                & (Domain("date", "<=", today) | Domain("plan_line_ids.date", "=", today))
+            )
+        )
+        self.env["mail.activity"].flush_model(["res_id"])
+        self.env["collection.promise"].flush_model(["case_id"])
+        self.env["collection.communication"].flush_model(["partner_id", "company_id", "state", "date", "channel"])
+        self.flush_model(["partner_id", "company_id"])
+        contacted = SQL(
+            """SELECT c.id
+                 FROM collection_case c
+                 JOIN collection_communication m
+                   ON m.partner_id = c.partner_id AND m.company_id = c.company_id
+                WHERE m.state IN %(states)s AND m.date >= %(since)s""",
+            states=CONTACT_STATES,
+            since=silent_since,
+        )
+        worked_today = SQL(
+            """SELECT c.id
+                 FROM collection_case c
+                 JOIN collection_communication m
+                   ON m.partner_id = c.partner_id AND m.company_id = c.company_id
+                WHERE m.channel IN %(channels)s AND m.state = 'done' AND m.date >= %(midnight)s""",
+            channels=WORKED_CHANNELS,
+            midnight=midnight,
+        )
+        reasons = Domain.OR(
+            [
+                Domain("id", "any!", activities_sudo.subselect(SQL.identifier(activities_sudo.table, "res_id"))),
+                Domain("stage_id.role", "=", "broken_promise"),
+                Domain("id", "any!", promises_sudo.subselect(SQL.identifier(promises_sudo.table, "case_id"))),
+                Domain("id", "not any!", contacted),
+            ]
+        )
+        return (
+            Domain("is_closed", "=", False)
+            & ~Domain("stage_id.role", "=", "dispute")
+            & Domain("partner_id.collection_excluded", "=", False)
+            & Domain("id", "not any!", worked_today)
+            & reasons
+        )
+
+    @api.model
+    def _collection_calls_due_domain(self, today):
+        """Open call tasks of cases due by ``today`` (on ``mail.activity``): any phone call
+        activity (the collector's callbacks included) and the engine's call task, whatever
+        activity type its level gives it."""
+        return Domain([("res_model", "=", self._name), ("date_deadline", "<=", today)]) & (
+            Domain("activity_type_id.category", "=", "phonecall")
+            | Domain([("collection_engine_task", "=", True), ("collection_communication_id.channel", "=", "call")])
+        )
+
+    @api.model
+    def _collection_worklist(self, limit=None):
+        """The current user's worklist, in the order to call (``WORKLIST_ORDER``)."""
+        return self.search(self._collection_worklist_domain(), order=WORKLIST_ORDER, limit=limit)
+
+    def _collection_next_in_worklist(self):
+        """The case to call after these ones: the first of the worklist that is not one of them."""
+        return self.search(
+            self._collection_worklist_domain() & Domain("id", "not in", self.ids), order=WORKLIST_ORDER, limit=1
+        )
+
+    def _search_worklist_reason(self, operator, value):
+        values = [value] if value is None or isinstance(value, (str, bool)) else list(value)
+        if set(values) - {False, None, ""}:
+            return NotImplemented
+        if operator in ("!=", "not in"):
+            return self._collection_worklist_domain()
+        if operator in ("=", "in"):
+            return ~self._collection_worklist_domain()
+        return NotImplemented
+
+    def _compute_worklist_reason(self):
+        reasons = self._collection_worklist_reasons()
+        for case in self:
+            case.worklist_reason = reasons.get(case.id, False)
+
+    def _collection_worklist_reasons(self):
+        """{case id: why to call} for those of these cases on the worklist. A few queries for
+        the whole batch: the members, their call tasks due, their open promises due."""
+        cases = self.filtered("id")
+        if not cases:
+            return {}
+        members = cases.search(Domain("id", "in", cases.ids) & self._collection_worklist_domain())
+        if not members:
+            return {}
+        today = fields.Date.context_today(self)
+        tasks_sudo = (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                self._collection_calls_due_domain(today) & Domain("res_id", "in", members.ids),
+                order="date_deadline, id",
+            )
+        )
+        task_by_case = {}
+        for task in tasks_sudo:
+            task_by_case.setdefault(task.res_id, task)
+        promises_sudo = (
+            self.env["collection.promise"]
+            .sudo()
+            .search([("case_id", "in", members.ids), ("state", "=", "open")], order="date, id")
+        )
+        promise_by_case = {}
+        for promise in promises_sudo:
+            plan_today = any(line.date == today for line in promise.plan_line_ids)
+            if promise.date <= today or plan_today:
+                promise_by_case.setdefault(promise.case_id.id, (promise, plan_today))
+        reasons = {}
+        for case in cases.filtered(lambda c: c in members):
+            task = task_by_case.get(case.id)
+            promise, plan_today = promise_by_case.get(case.id, (None, False))
+            if task:
+                what = task.collection_communication_id.level_id.name or task.summary or task.activity_type_id.name
+                reasons[case.id] = _("Call task due: %(task)s", task=what)
+            elif case.stage_id.role == "broken_promise":
+                reasons[case.id] = _("Promise broken")
+            elif promise and (plan_today or promise.date == today):
+                reasons[case.id] = _("Promise due today")
+            elif promise:
+                reasons[case.id] = _("Promise due on %(date)s", date=format_date(self.env, promise.date))
+            elif case.last_contact_date:
+                days = (fields.Datetime.now() - case.last_contact_date).days
+                reasons[case.id] = _("No contact for %(days)s days", days=days)
+            else:
+                reasons[case.id] = _("Never contacted")
+        return reasons
+
+    # ------------------------------------------------------------------
+    # Actions: start the worklist, go to the next case
+    # ------------------------------------------------------------------
+
+    def action_collection_worklist_start(self):
+        """Open the first case of the worklist (from the worklist's list view)."""
+        return self.browse()._collection_worklist_open(self._collection_worklist(limit=1))
+
+    def action_collection_worklist_skip(self):
+        """Leave this case for later: open the next one of the worklist."""
+        return self._collection_worklist_next_action()
+
+    def _collection_worklist_next_action(self):
+        """What to open once these cases are done: the next case of the worklist, or the
+        worklist itself when nothing is left."""
+        return self._collection_worklist_open(self._collection_next_in_worklist())
+
+    @api.model
+    def _collection_worklist_open(self, case):
+        if not case:
+            action = self.env["ir.actions.act_window"]._for_xml_id(
+                "collections_management.collection_case_action_worklist"
+            )
+            action["context"] = {"collection_worklist": True}
+            return action
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Call Next"),
+            "res_model": self._name,
+            "res_id": case.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+            "context": {"collection_worklist": True},
+        }
+
+    # ------------------------------------------------------------------
     # Actions
     # ------------------------------------------------------------------
 
@@ -937,7 +1165,10 @@ class CollectionCase(models.Model):
             "res_model": "collection.log.contact",
             "view_mode": "form",
             "target": "new",
-            "context": {"default_case_id": self.id},
+            "context": {
+                "default_case_id": self.id,
+                "collection_worklist": bool(self.env.context.get("collection_worklist")),
+            },
         }
 
     def action_new_promise(self):

@@ -3,6 +3,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
+from odoo.tools import format_date
 
 DEFAULT_DEADLINE_DAYS = 14
 # Fields the rules of a dispute depend on.
@@ -309,7 +310,7 @@ class CollectionDispute(models.Model):
                     "summary": _(
                         "Dispute %(name)s is past its deadline (%(deadline)s)",
                         name=dispute.name,
-                        deadline=dispute.deadline,
+                        deadline=format_date(self.env, dispute.deadline),
                     ),
                     "user_id": (dispute.user_id or dispute.case_id.team_id.user_id or self.env.user).id,
                     "date_deadline": today,

@@ -121,7 +121,7 @@ class CollectionPromise(models.Model):
                 "%(customer)s: %(amount)s by %(date)s",
                 customer=promise.partner_id.display_name or "",
                 amount=promise.currency_id.format(promise.amount or 0.0) if promise.currency_id else promise.amount,
-                date=promise.date or "",
+                date=format_date(promise.env, promise.date) if promise.date else "",
             )
 
     @api.depends("plan_line_ids.date", "plan_line_ids.amount")
@@ -365,7 +365,7 @@ class CollectionPromise(models.Model):
                 _(
                     "Promise to pay %(amount)s by %(date)s.",
                     amount=promise.currency_id.format(promise.amount),
-                    date=promise.date,
+                    date=format_date(self.env, promise.date),
                 )
             )
 
@@ -474,7 +474,7 @@ class CollectionPromise(models.Model):
             message = _(
                 "Promise to pay %(amount)s by %(date)s %(outcome)s: %(paid)s paid. Reminders resume.",
                 amount=promise.currency_id.format(promise.amount),
-                date=promise.date,
+                date=format_date(self.env, promise.date),
                 outcome=label.lower(),
                 paid=promise.currency_id.format(promise.amount_paid),
             )

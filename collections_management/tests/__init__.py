@@ -3,6 +3,7 @@ from . import (
     test_automation,
     test_case_call_log,
     test_case_lifecycle,
+    test_case_worklist,
     test_dispute,
     test_dunning_engine,
     test_kpi_reports,
@@ -11,4 +12,5 @@ from . import (
     test_security,
     test_team_assignment,
     test_translations,
+    test_worklist_tour,
 )

@@ -1,6 +1,7 @@
 import base64
 
 from odoo import _, fields, models
+from odoo.tools import format_date
 
 from ..report.collection_xlsx import CollectionWorkbook
 
@@ -63,7 +64,7 @@ class CollectionAgingExport(models.TransientModel):
             _(
                 "%(company)s, as of %(date)s, amounts in %(currency)s",
                 company=self.company_id.name,
-                date=fields.Date.context_today(self),
+                date=format_date(self.env, fields.Date.context_today(self)),
                 currency=currency,
             ),
             columns,

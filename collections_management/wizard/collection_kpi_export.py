@@ -2,6 +2,7 @@ import base64
 
 from odoo import _, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_date
 
 from ..report.collection_xlsx import CollectionWorkbook
 
@@ -47,7 +48,7 @@ class CollectionKpiExport(models.TransientModel):
             return _(
                 "%(company)s, as of %(date)s, amounts in %(currency)s",
                 company=company.name,
-                date=as_of,
+                date=format_date(self.env, as_of),
                 currency=currency,
             )
 

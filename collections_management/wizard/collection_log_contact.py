@@ -123,7 +123,12 @@ class CollectionLogContact(models.TransientModel):
         case.activity_ids.filtered(
             lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_call") and a.user_id == self.env.user
         ).action_feedback(feedback=label)
-        return getattr(self, f"_do_{self.outcome}")(communication)
+        action = getattr(self, f"_do_{self.outcome}")(communication)
+        if self.env.context.get("collection_worklist"):
+            # Working down the worklist: straight on to the next customer (the promise or
+            # dispute just recorded stays on the case).
+            return case._collection_worklist_next_action()
+        return action
 
     # Roles a case leaves when the customer is reached (a promise or a dispute in progress stays).
     REACHED_FROM = ("new", "broken_promise", "escalated")

@@ -2,6 +2,7 @@ import re
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import format_date
 
 from .res_partner import CONSENT_SOURCES
 
@@ -78,7 +79,7 @@ class CollectionWhatsappOptout(models.Model):
         return _(
             "The number %(number)s asked not to receive reminders by WhatsApp (on %(date)s).",
             number=self.number,
-            date=fields.Date.to_string(self.date),
+            date=format_date(self.env, self.date),
         )
 
     @api.model
