@@ -29,7 +29,12 @@ class TestWorklistTour(WorklistCommon, HttpCase):
         self.assertRecordValues(
             logged,
             [
-                {"partner_id": self.first.partner_id.id, "call_outcome": "no_answer", "user_id": self.collector_1.id},
+                {
+                    "partner_id": self.first.partner_id.id,
+                    "call_outcome": "no_answer",
+                    "user_id": self.collector_1.id,
+                    "note": False,
+                },
                 {
                     "partner_id": self.second.partner_id.id,
                     "call_outcome": "promise",

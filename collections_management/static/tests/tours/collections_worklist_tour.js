@@ -37,6 +37,11 @@ function logContact(customer, outcome, extraSteps = []) {
 registry.category("web_tour.tours").add("collections_worklist_tour", {
     steps: () => [
         {
+            content: "Open the apps menu",
+            trigger: ".o_navbar_apps_menu button",
+            run: "click",
+        },
+        {
             content: "Open Collections",
             trigger: ".o_app[data-menu-xmlid='collections_management.collections_menu_root']",
             run: "click",
