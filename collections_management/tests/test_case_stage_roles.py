@@ -43,8 +43,22 @@ class StageRolesCommon(CaseworkCommon):
         )
 
     def _call_task(self, case):
+        """The engine's call task of ``case``, as a run schedules it."""
+        call = self.env["collection.communication"].create(
+            {
+                "partner_id": case.partner_id.id,
+                "company_id": case.company_id.id,
+                "channel": "call",
+                "state": "queued",
+                "subject": "Call",
+            }
+        )
+        return self.env["collection.case"]._collection_schedule_calls(call)
+
+    def _callback(self, case):
+        """A call the collector scheduled for herself."""
         return case.with_user(self.collector_1)._schedule_collector_activity(
-            "Call", activity_xmlid="mail.mail_activity_data_call", user=self.collector_1
+            "Call back", activity_xmlid="mail.mail_activity_data_call", user=self.collector_1
         )
 
 
@@ -79,12 +93,13 @@ class TestMoveTo(StageRolesCommon):
     def test_promise_or_dispute_cancels_the_call_task(self):
         self._call_task(self.case)
         self._call_task(self.case_other_company)
+        callbacks = self._callback(self.case) | self._callback(self.case_other_company)
         self.case._collection_move_to("contacted")
-        self.assertEqual(len(self._activities(self.case)), 1)
+        self.assertEqual(len(self._activities(self.case)), 2)
         self.case._collection_move_to("promise")
-        self.assertFalse(self._activities(self.case))
+        self.assertEqual(self._activities(self.case), callbacks[0], "the collector's callback stays")
         self.case_other_company._collection_move_to("dispute")
-        self.assertFalse(self._activities(self.case_other_company))
+        self.assertEqual(self._activities(self.case_other_company), callbacks[1])
 
 
 @tagged("post_install", "-at_install")
@@ -112,7 +127,7 @@ class TestCallersUseRoles(StageRolesCommon):
         self._call_task(self.case)
         self._log("promise", promise_date=self.today + timedelta(days=5))
         self.assertEqual(self.case.stage_id, self.own["promise"])
-        self.assertFalse(self._activities(self.case).filtered(lambda a: a.summary == "Call"))
+        self.assertFalse(self._activities(self.case).filtered("collection_engine_task"))
         promise = self.case.promise_ids
         promise.write({"date_made": self.today - timedelta(days=40), "date": self.today - timedelta(days=30)})
         promise._check_promises()
@@ -145,7 +160,7 @@ class TestCallersUseRoles(StageRolesCommon):
             )
         )
         self.assertEqual(self.case.stage_id, self.own["dispute"])
-        self.assertFalse(self._activities(self.case).filtered(lambda a: a.summary == "Call"))
+        self.assertFalse(self._activities(self.case).filtered("collection_engine_task"))
         dispute.action_reject()
         self.assertEqual(self.case.stage_id, self.own["contacted"])
 

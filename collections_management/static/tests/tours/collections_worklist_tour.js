@@ -89,5 +89,20 @@ registry.category("web_tour.tours").add("collections_worklist_tour", {
             content: "Nobody left to call",
             trigger: ".o_view_nocontent:contains('Nobody to call right now')",
         },
+        {
+            content: "Open the cases",
+            trigger: ".o_menu_sections [data-menu-xmlid='collections_management.collection_case_menu']",
+            run: "click",
+        },
+        {
+            content: "All cases, on the kanban",
+            trigger: "[data-menu-xmlid='collections_management.collection_case_menu_all']",
+            run: "click",
+        },
+        {
+            content: "The card shows the last contact and the next step",
+            trigger:
+                ".o_kanban_record:contains('Ferretería Hidalgo'):contains('Last contact:'):contains('Next:'):contains('Call again: no answer')",
+        },
     ],
 });
