@@ -16,7 +16,7 @@ class CollectionLevelPreview(models.TransientModel):
     partner_id = fields.Many2one(
         "res.partner",
         string="Customer",
-        domain="[('is_company', '=', True)]",
+        domain="[('parent_id', '=', False)]",
         default=lambda self: self._default_partner(),
         help="Whose instalments the message speaks about; by default a customer with overdue instalments.",
     )
