@@ -100,6 +100,8 @@ class TestExactFailureReason(OutcomesCommon):
         self.assertIn("Connection refused", email.failure_reason)
         run.invalidate_recordset()
         self.assertRecordValues(run, [{"outcome_queued_count": 0, "outcome_failed_count": 1}])
+        form = Form(run.with_user(self.manager))
+        self.assertEqual((form.outcome_failed_count, form.error_count), (1, 0))
 
     def test_mailbox_refused_by_a_real_smtp_server(self):
         self._invoice(self.customer, 300.0, days_late=8)
