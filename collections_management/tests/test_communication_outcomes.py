@@ -169,6 +169,19 @@ class TestRetry(OutcomesCommon):
         self.assertFalse(self._instalments(invoice).collection_level_id)
         self.assertEqual(len(self._communications(channel="call")), 1, "no new task")
 
+    def test_retry_of_a_letter_once_the_address_is_known(self):
+        self.level_first.write({"channel_letter": True})
+        self.customer.write({"street": False, "city": False})
+        self._invoice(self.customer, 300.0, days_late=8)
+        self._run()
+        letter = self._communications(channel="letter")
+        self.assertEqual(letter.state, "failed")
+        self.assertIn("no postal address", letter.failure_reason)
+        self.customer.write({"street": "Blvd. López Mateos 1520", "city": "León"})
+        letter.with_user(self.collector_1).action_retry()
+        self.assertRecordValues(letter, [{"state": "queued", "failure_reason": False}])
+        self.assertIn("300.00", str(letter.message_body))
+
     def test_retry_of_a_delivered_message_is_refused(self):
         self._invoice(self.customer, 300.0, days_late=8)
         self._run()
