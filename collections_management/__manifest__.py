@@ -41,6 +41,7 @@
         "report/collection_cash_forecast_report_views.xml",
         "wizard/collection_case_reassign_views.xml",
         "wizard/collection_log_contact_views.xml",
+        "wizard/collection_level_preview_views.xml",
         "views/collection_case_views.xml",
         "views/collection_case_forecast_views.xml",
         "views/collection_case_stage_views.xml",

@@ -16,6 +16,7 @@
         "data/ir_cron_data.xml",
         "report/collection_statement_report.xml",
         "views/collection_portal_link_views.xml",
+        "views/collection_communication_views.xml",
         "views/collection_promise_views.xml",
         "views/collection_case_views.xml",
         "views/collection_policy_views.xml",

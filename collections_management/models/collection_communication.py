@@ -6,6 +6,8 @@ from lxml import html
 from markupsafe import Markup, escape
 
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import html2plaintext, html_sanitize, plaintext2html
 
 _logger = logging.getLogger(__name__)
 
@@ -120,6 +122,17 @@ class CollectionCommunication(models.Model):
         help="The communication that could not reach the customer and this one replaces.",
     )
     portal_url = fields.Char(compute="_compute_portal_url", string="Customer Link")
+    message_body = fields.Html(
+        string="Message",
+        compute="_compute_message_body",
+        sanitize=True,
+        help="The message as the customer received it: the e-mail, the SMS text, the letter or the WhatsApp text.",
+    )
+    pending_level_lines = fields.Json(
+        copy=False,
+        help="Technical: {level id: [instalment ids]} the run would have recorded had this reminder "
+        "reached the customer; a retry that reaches the customer records them.",
+    )
 
     @api.depends("amount_total", "amount_credit")
     def _compute_amount_net(self):
@@ -130,6 +143,42 @@ class CollectionCommunication(models.Model):
     def _compute_move_ids(self):
         for communication in self:
             communication.move_ids = communication.line_ids.move_id
+
+    @api.depends("body", "mail_message_ids.body")
+    def _compute_message_body(self):
+        """The body sent: the communication's own text (WhatsApp), else its latest message in the
+        customer's chatter (the e-mail or SMS), else the letter as printed. Sanitized like any
+        html field: whatever a customer or a template inserted is escaped."""
+        # Reading a communication is the trust boundary: its messages are shown with it.
+        messages_sudo = self.sudo().mail_message_ids
+        latest = {}
+        for message_sudo in messages_sudo.sorted("id"):
+            latest[message_sudo.collection_communication_id.id] = message_sudo
+        for communication in self:
+            body = communication.body
+            message_sudo = latest.get(communication.id)
+            if not body and communication.channel == "letter" and communication.id and communication.level_id:
+                body = communication._render_letter_html()
+            if not body and message_sudo:
+                body = message_sudo.body
+                if message_sudo.message_type == "sms":
+                    body = plaintext2html(html2plaintext(body or ""))
+            communication.message_body = html_sanitize(body) if body else False
+
+    def _render_letter_html(self):
+        """The letter of this communication as HTML (its report's body, without printing it)."""
+        self.ensure_one()
+        report_sudo = (
+            self.level_id.letter_report_id or self.env.ref("collections_management.action_report_collection_letter")
+        ).sudo()
+        try:
+            html_letter, __ = report_sudo._render_qweb_html(report_sudo.report_name, self.ids)
+        except Exception as error:  # noqa: BLE001 - shown instead of the letter
+            _logger.info("Letter of communication %s could not be rendered: %s", self.id, error)
+            return False
+        tree = html.fromstring(html_letter)
+        pages = tree.xpath("//main") or tree.xpath("//body")
+        return Markup("").join(Markup(html.tostring(page, encoding="unicode")) for page in pages[:1])
 
     def _compute_portal_url(self):
         """The link a reminder carries. The portal module replaces it with a signed link to the
@@ -232,7 +281,7 @@ class CollectionCommunication(models.Model):
         repeats a channel already used for that customer in the run, and a customer gets at
         most one fallback of each channel (one task) per run."""
         failed = self.filtered(lambda c: not c.fallback_of_id and c.level_id)
-        if not failed:
+        if not failed or self.env.context.get("collection_retry"):
             return
         used = defaultdict(set)
         runs = failed.run_id
@@ -291,6 +340,102 @@ class CollectionCommunication(models.Model):
         if values:
             self.create(values)._send()
 
+    # ------------------------------------------------------------------
+    # Retry
+    # ------------------------------------------------------------------
+
+    def _collection_retry_channels(self):
+        """Channels whose failed messages a person may send again (channel modules add theirs)."""
+        return ["email", "sms", "letter"]
+
+    def _collection_retry_values(self):
+        """Values that reset a failed communication before it is sent again."""
+        return {"state": "queued", "failure_reason": False}
+
+    def _collection_remember_levels(self, level_lines_by_partner):
+        """``self``: failed communications of customers the run could not reach. Keep on each the
+        levels ({collection.level: [instalment ids]}) its customer's instalments would have
+        recorded, so that a retry that reaches the customer records them."""
+        for partner, communications in self.grouped("partner_id").items():
+            level_lines = level_lines_by_partner.get(partner.id)
+            if level_lines:
+                communications.filtered(lambda c: c.state == "failed").write(
+                    {"pending_level_lines": {str(level.id): list(ids) for level, ids in level_lines.items()}}
+                )
+
+    def action_retry(self):
+        """Send failed reminders again through their channel, to the contact's current address.
+        Only failed outbound messages are retried; one that reached the customer never goes twice.
+        When the retry reaches the customer, its instalments record the level the run would have
+        recorded, and the case hears of it, as after a run."""
+        self.check_access("read")
+        for communication in self:
+            if communication.state != "failed":
+                raise UserError(
+                    _(
+                        "%(communication)s is %(state)s: only a failed message can be sent again.",
+                        communication=communication.display_name,
+                        state=dict(communication._fields["state"]._description_selection(self.env))[
+                            communication.state
+                        ],
+                    )
+                )
+            if communication.direction != "outbound" or communication.channel not in self._collection_retry_channels():
+                raise UserError(
+                    _(
+                        "%s cannot be sent again: only e-mails, SMS, letters and messages can.",
+                        communication.display_name,
+                    )
+                )
+        # Collectors read communications of their cases only (checked above); sending is done by
+        # Collections, as the engine does.
+        communications_sudo = self.sudo().with_context(collection_retry=True)
+        for communication_sudo in communications_sudo:
+            recipient = communication_sudo._collection_retry_recipient()
+            values = communication_sudo._collection_retry_values()
+            if recipient != communication_sudo.recipient_id:
+                values["recipient_id"] = recipient.id
+            communication_sudo.write(values)
+        communications_sudo._send()
+        communications_sudo._collection_record_retried_levels()
+        return True
+
+    def _collection_retry_recipient(self):
+        """The contact a retry goes to: the same one when it can now carry the channel, else the
+        first of the customer's contacts for collections that can."""
+        self.ensure_one()
+        if self.recipient_id._collection_can_carry(self.channel):
+            return self.recipient_id
+        chain = self.partner_id._get_collection_recipient_chains()[self.partner_id.id]
+        return next((p for p in chain if p._collection_can_carry(self.channel)), self.recipient_id)
+
+    def _collection_record_retried_levels(self):
+        """Record on the instalments the levels kept by the run for retried communications that
+        reached the customer now (never softer than a level reached since), and tell the case."""
+        reached = self.filtered(lambda c: c.pending_level_lines and c._collection_reached())
+        if not reached:
+            return
+        Line = self.env["account.move.line"]
+        for run, communications in reached.grouped("run_id").items():
+            company = communications.company_id[:1]
+            level_writes = defaultdict(list)
+            partner_levels = {}
+            for communication in communications:
+                for level_id, line_ids in communication.pending_level_lines.items():
+                    level = self.env["collection.level"].browse(int(level_id)).exists()
+                    if not level:
+                        continue
+                    for line in Line.browse(line_ids).exists():
+                        current = line.collection_level_id
+                        if not current or current.policy_id != level.policy_id or current.days < level.days:
+                            level_writes[level].append(line.id)
+                if communication.level_id:
+                    partner_levels[communication.partner_id.id] = communication.level_id
+            Line._collection_set_levels(level_writes, self.env["collection.run"]._company_today(company))
+            if run:
+                self.env["collection.case"]._collection_update_from_run(run, partner_levels)
+        reached.write({"pending_level_lines": False})
+
     # E-mail -------------------------------------------------------------
 
     def _send_email(self):
@@ -322,19 +467,7 @@ class CollectionCommunication(models.Model):
     def _send_email_with_template(self, template):
         """Render ``template`` for all communications at once and queue one e-mail each, posted
         in the customer's chatter."""
-        rendered = template._generate_template(
-            self.ids,
-            (
-                "subject",
-                "email_from",
-                "reply_to",
-                "mail_server_id",
-                "attachment_ids",
-                "report_template_ids",
-                "scheduled_date",
-            ),
-        )
-        bodies = self._render_body_batch(template)
+        rendered, bodies = self._render_email(template)
         author = self.env.user.partner_id
         # Replies go where Odoo sends replies about these customers (computed for all at once).
         reply_to_by_partner = self.partner_id.sudo()._notify_get_reply_to(
@@ -387,7 +520,98 @@ class CollectionCommunication(models.Model):
                         ]
                     }
                 )
+        self._collection_attach_documents(mails)
         self.write({"state": "queued"})
+
+    def _render_email(self, template):
+        """({id: rendered values}, {id: HTML body}) of ``template`` for these communications: what
+        is sent, and what the level's preview shows."""
+        # ``_ids``: a preview renders a communication that is not saved (a new record).
+        rendered = template._generate_template(
+            list(self._ids),
+            (
+                "subject",
+                "email_from",
+                "reply_to",
+                "mail_server_id",
+                "attachment_ids",
+                "report_template_ids",
+                "scheduled_date",
+            ),
+        )
+        return rendered, self._render_body_batch(template)
+
+    def _collection_attach_documents(self, mails):
+        """Attach to the reminder e-mails ``mails`` (one per communication of ``self``, same order)
+        the documents their level asks for: the PDF of each invoice listed and the statement of
+        the instalments. Rendered once for the whole batch: every invoice once, the statements
+        of all the communications together."""
+        asking = [
+            (communication, mail)
+            for communication, mail in zip(self, mails)
+            if communication.level_id.attach_invoices or communication.level_id.attach_statement
+        ]
+        if not asking:
+            return
+        Report = self.env["ir.actions.report"].sudo()
+        invoice_pdfs = {}
+        invoices = self.browse([c.id for c, __ in asking if c.level_id.attach_invoices]).sudo().line_ids.move_id
+        if invoices:
+            invoice_report = Report._get_report("account.account_invoices")
+            stored = invoices.filtered("invoice_pdf_report_id")
+            for invoice in stored:
+                invoice_pdfs[invoice.id] = (invoice.invoice_pdf_report_id.name, invoice.invoice_pdf_report_id.raw)
+            to_render = invoices - stored
+            for company, company_invoices in to_render.grouped("company_id").items():
+                content, report_type = Report.with_company(company)._pre_render_qweb_pdf(
+                    invoice_report.report_name, res_ids=company_invoices.ids
+                )
+                content_by_id = Report._get_splitted_report(invoice_report.report_name, content, report_type)
+                for invoice in company_invoices:
+                    invoice_pdfs[invoice.id] = (
+                        invoice._get_invoice_report_filename(report=invoice_report),
+                        content_by_id.get(invoice.id),
+                    )
+        statements = {}
+        statement_ids = [c.id for c, __ in asking if c.level_id.attach_statement]
+        if statement_ids:
+            letter = Report._get_report("collections_management.action_report_collection_letter")
+            content, report_type = Report._pre_render_qweb_pdf(letter.report_name, res_ids=statement_ids)
+            statements = Report._get_splitted_report(letter.report_name, content, report_type)
+        values = []
+        owners = []
+        for communication, mail in asking:
+            level = communication.level_id
+            files = []
+            if level.attach_invoices:
+                for invoice in communication.line_ids.move_id.sorted("id"):
+                    name, raw = invoice_pdfs.get(invoice.id, (False, False))
+                    if raw:
+                        files.append((name, raw))
+            if level.attach_statement and statements.get(communication.id):
+                files.append(
+                    (
+                        _("Statement of account - %s.pdf", communication.partner_id.name),
+                        statements[communication.id],
+                    )
+                )
+            for name, raw in files:
+                values.append(
+                    {
+                        "name": name,
+                        "raw": raw,
+                        "mimetype": "application/pdf",
+                        "res_model": "mail.message",
+                        "res_id": mail.mail_message_id.id,
+                    }
+                )
+                owners.append(mail)
+        attachments = self.env["ir.attachment"].sudo().create(values)
+        by_mail = defaultdict(list)
+        for mail, attachment in zip(owners, attachments):
+            by_mail[mail].append(attachment.id)
+        for mail, attachment_ids in by_mail.items():
+            mail.write({"attachment_ids": [fields.Command.link(aid) for aid in attachment_ids]})
 
     def _render_body_batch(self, template):
         """{communication id: HTML body} of ``template`` for every communication in ``self``.
@@ -398,7 +622,9 @@ class CollectionCommunication(models.Model):
         runs as superuser, like the scheduler: the templates are configuration of managers."""
         marker = f"@@collection-{uuid.uuid4().hex}@@"
         bodies = {}
-        for lang, communications in self.grouped(lambda c: c.recipient_id.lang or self.env.lang).items():
+        # A preview forces its language, as Odoo's template preview does.
+        forced_lang = self.env.context.get("template_preview_lang")
+        for lang, communications in self.grouped(lambda c: forced_lang or c.recipient_id.lang or self.env.lang).items():
             template_lang = template.sudo().with_context(lang=lang)
             source = template_lang.body_html or ""
             wrapped = html.fragment_fromstring(
@@ -570,13 +796,19 @@ class CollectionCommunication(models.Model):
     # Delivery feedback
     # ------------------------------------------------------------------
 
-    def _update_from_mail(self, mails, success, failure_reason=False):
+    def _update_from_mail(self, mails, success, failure_reason=False, failure_type=False):
+        """The e-mails ``mails`` were handed to the mail server (``success``) or failed: their
+        communications are sent, or failed with the transport's own reason (the type of failure
+        and the server's error, e.g. a refused connection), falling back once for all of them."""
         communications = mails.mail_message_id.collection_communication_id
         if not communications:
             return
         if success:
             communications.filtered(lambda c: c.state == "queued").write({"state": "sent"})
-        else:
-            communications.filtered(lambda c: c.state in ("queued", "sent"))._mark_failed(
-                failure_reason or _("The e-mail could not be sent.")
-            )
+            return
+        failed_by_reason = defaultdict(lambda: self.browse())
+        for mail in mails:
+            failing = mail.mail_message_id.collection_communication_id.filtered(lambda c: c.state in ("queued", "sent"))
+            if failing:
+                failed_by_reason[mail._collection_failure_reason(failure_reason, failure_type)] |= failing
+        self._mark_failed_by_reason(failed_by_reason)

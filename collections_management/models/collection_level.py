@@ -31,6 +31,14 @@ class CollectionLevel(models.Model):
         string="E-mail Template",
         domain=[("model", "=", "collection.communication")],
     )
+    attach_invoices = fields.Boolean(
+        string="Attach Invoice PDFs",
+        help="Attach the PDF of every invoice the reminder e-mail lists.",
+    )
+    attach_statement = fields.Boolean(
+        string="Attach Statement of Account",
+        help="Attach the statement of the instalments the reminder e-mail lists (the reminder letter) as a PDF.",
+    )
     # SMS
     channel_sms = fields.Boolean(string="SMS")
     sms_template_id = fields.Many2one(
@@ -130,3 +138,15 @@ class CollectionLevel(models.Model):
         if self.channel_call:
             channels.append("call")
         return channels
+
+    def action_preview(self):
+        """Open the preview of this level's messages for a customer, in a chosen language."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Preview of %s", self.name),
+            "res_model": "collection.level.preview",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_level_id": self.id},
+        }

@@ -85,6 +85,15 @@ class CollectionRun(models.Model):
     log = fields.Text(readonly=True)
     communication_ids = fields.One2many("collection.communication", "run_id", string="Communications")
     communication_count = fields.Integer(compute="_compute_communication_count")
+    outcome_queued_count = fields.Integer(string="Queued", compute="_compute_outcome_counts")
+    outcome_sent_count = fields.Integer(string="Sent", compute="_compute_outcome_counts")
+    outcome_delivered_count = fields.Integer(string="Delivered", compute="_compute_outcome_counts")
+    outcome_read_count = fields.Integer(string="Read", compute="_compute_outcome_counts")
+    outcome_failed_count = fields.Integer(
+        string="Failed",
+        compute="_compute_outcome_counts",
+        help="Messages of this run that failed, when the run sent them or later (a bounce, a refusal by the provider).",
+    )
     decision_ids = fields.One2many("collection.run.decision", "run_id", string="Decisions")
     decision_count = fields.Integer(compute="_compute_decision_count")
 
@@ -100,6 +109,20 @@ class CollectionRun(models.Model):
         )
         for run in self:
             run.communication_count = counts.get(run, 0)
+
+    def _compute_outcome_counts(self):
+        """Messages of each run by their current state (as delivery reports arrive): one grouped
+        read for all the runs. Call tasks are work for people, not messages: not counted."""
+        counts = defaultdict(int)
+        for run, state, count in self.env["collection.communication"]._read_group(
+            [("run_id", "in", self.ids), ("direction", "=", "outbound"), ("channel", "!=", "call")],
+            ["run_id", "state"],
+            ["__count"],
+        ):
+            counts[run.id, state] = count
+        for run in self:
+            for state in ("queued", "sent", "delivered", "read", "failed"):
+                run[f"outcome_{state}_count"] = counts[run.id, state]
 
     def _compute_decision_count(self):
         counts = dict(
@@ -601,6 +624,7 @@ class CollectionRun(models.Model):
         level_writes = defaultdict(list)
         partner_levels = {}
         unreached = Communication
+        unreached_levels = {}
         for decision in to_send:
             communications = by_partner.get(self.env["res.partner"].browse(decision.partner_id), Communication)
             if decision.partner_id in reached_ids:
@@ -613,6 +637,8 @@ class CollectionRun(models.Model):
                 dict.fromkeys(c.failure_reason for c in communications if c.failure_reason)
             ) or _("No channel reached the customer.")
             unreached |= communications
+            unreached_levels[decision.partner_id] = decision.level_lines
+        unreached._collection_remember_levels(unreached_levels)
         unreached._collection_task_when_unreached()
         self.env["account.move.line"]._collection_set_levels(level_writes, self.date)
         self.env["collection.case"]._collection_update_from_run(self, partner_levels)

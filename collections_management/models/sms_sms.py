@@ -19,11 +19,18 @@ class SmsSms(models.Model):
             if result.get("state") in self.IAP_TO_SMS_STATE_SUCCESS:
                 sent |= communication.filtered(lambda c: c.state == "queued")
             elif communication.state in ("queued", "sent"):
-                reason = _(
-                    "The SMS provider refused the message: %s",
-                    result.get("failure_reason") or result.get("state") or _("unknown error"),
-                )
-                failed_by_reason[reason] |= communication
+                failed_by_reason[sms._collection_failure_reason(result)] |= communication
         sent.write({"state": "sent"})
         self.env["collection.communication"]._mark_failed_by_reason(failed_by_reason)
         return res
+
+    def _collection_failure_reason(self, result):
+        """The provider's reason for refusing this SMS: the failure type Odoo recorded
+        (translated) and the provider's own words when it gave some."""
+        self.ensure_one()
+        label = dict(self._fields["failure_type"]._description_selection(self.env)).get(self.failure_type)
+        detail = result.get("failure_reason")
+        reason = label or result.get("state") or _("unknown error")
+        if detail and detail != reason:
+            reason = f"{reason} ({detail})"
+        return _("The SMS provider refused the message: %s", reason)

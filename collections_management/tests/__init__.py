@@ -4,6 +4,7 @@ from . import (
     test_case_call_log,
     test_case_lifecycle,
     test_case_worklist,
+    test_communication_outcomes,
     test_dispute,
     test_dunning_engine,
     test_kpi_reports,

@@ -1,1 +1,7 @@
-from . import collection_aging_export, collection_case_reassign, collection_kpi_export, collection_log_contact
+from . import (
+    collection_aging_export,
+    collection_case_reassign,
+    collection_kpi_export,
+    collection_level_preview,
+    collection_log_contact,
+)

@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import Form, HttpCase, new_test_user, tagged
 
 from .common import CollectionsPortalCommon
 
@@ -57,6 +57,17 @@ class TestPortalLink(CollectionsPortalCommon, HttpCase):
         response = self.url_open(url.replace(self.base_url(), ""))
         self.assertEqual(response.status_code, 200)
         self.assertIn(self.invoice_1.name, response.text)
+
+    def test_communication_form_shows_the_link_it_carried(self):
+        self._run()
+        communication = self._communications(channel="email")[0]
+        manager = new_test_user(
+            self.env, login="marta", groups="collections_management.collections_management_group_manager"
+        )
+        form = Form(communication.with_user(manager))
+        self.assertEqual(form.portal_link_id, communication.portal_link_id)
+        self.assertEqual(form.portal_url, communication.portal_link_id.url)
+        self.assertIn(form.portal_url, str(form.message_body), "the body shown is the one sent, with its link")
 
     def test_token_page_shows_only_the_customer(self):
         response = self.url_open(self.path)

@@ -108,6 +108,17 @@ class CollectionCommunication(models.Model):
         for communication in self.filtered("whatsapp_message_id"):
             communication.whatsapp_message_id.sudo().sending = communication.whatsapp_sending
 
+    def _collection_retry_channels(self):
+        return [*super()._collection_retry_channels(), "whatsapp"]
+
+    def _collection_retry_values(self):
+        """A retried WhatsApp message goes to the contact's current number, with a new transport
+        message; Meta's error of the failed one is cleared."""
+        values = super()._collection_retry_values()
+        if self.channel == "whatsapp":
+            values.update({"whatsapp_error_code": 0, "whatsapp_error_title": False, "external_id": False})
+        return values
+
     # ------------------------------------------------------------------
     # Engine hook: validate and queue
     # ------------------------------------------------------------------
