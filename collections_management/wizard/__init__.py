@@ -1,1 +1,8 @@
-from . import collection_aging_export, collection_case_reassign, collection_kpi_export, collection_log_contact
+from . import (
+    collection_aging_export,
+    collection_case_reassign,
+    collection_kpi_export,
+    collection_log_contact,
+    collection_payment_claim_reject,
+    collection_payment_claim_wizard,
+)
