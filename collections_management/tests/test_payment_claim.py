@@ -168,20 +168,23 @@ class TestPaymentClaim(CaseworkCommon):
         self.assertEqual(email.line_ids, self._instalments(self.other))
         self.assertRecordValues(email, [{"amount_total": 300.0, "amount_credit": 100.0, "amount_net": 200.0}])
         self.assertRecordValues(self._decisions(run), [{"reason": "send", "amount_net": 200.0}])
-        # Still paused on its last day, resumed the day after, without any cron.
-        last_day = self._run(run_type="dry_run", date=claim.pause_until)
-        self.assertEqual(self._decisions(last_day).reason, "simulated")
+        # Resumed the day after the pause, without any cron.
         self._run(date=claim.pause_until + timedelta(days=1))
         later = self._communications(channel="email")[-1]
         self.assertEqual(later.line_ids, self._instalments(self.claimed + self.other))
         self.assertEqual(claim.state, "to_verify", "the claim itself waits for the collector")
 
     def test_every_invoice_claimed_is_the_decision_reason(self):
-        self._claim(self.claimed + self.other)
+        claim = self._claim(self.claimed + self.other)
         run = self._run()
         self.assertFalse(self._communications())
         self.assertRecordValues(self._decisions(run), [{"reason": "claimed"}])
         self.assertIn("proof is to verify", self._decisions(run).detail)
+        # Still paused on the last day of the pause, chased again the day after.
+        last_day = self._run(run_type="dry_run", date=claim.pause_until)
+        self.assertEqual(self._decisions(last_day).reason, "claimed")
+        day_after = self._run(run_type="dry_run", date=claim.pause_until + timedelta(days=1))
+        self.assertEqual(self._decisions(day_after).reason, "simulated")
 
     def test_rejected_claim_resumes_dunning_at_once(self):
         claim = self._claim(self.claimed + self.other)
