@@ -109,3 +109,11 @@ class TestPortalAlreadyPaid(CollectionsPortalCommon, HttpCase):
         self._register_payment(self.invoice_2)
         self._assert_refused(self._paid(self.invoice_2), "nothing left to pay")
         self.assertFalse(self._claims())
+
+    def test_without_a_collector_the_page_gives_the_company_contact(self):
+        self.company.write({"email": "cobranza@empresa.example.com", "phone": "+52 55 5555 0000"})
+        page = self.url_open(self.path_b)
+        contact = page.text[page.text.index('id="o_collections_contact"') :][:800]
+        self.assertIn(self.company.name, contact)
+        self.assertIn("cobranza@empresa.example.com", contact)
+        self.assertNotIn("Lucía Cobranza", contact)
