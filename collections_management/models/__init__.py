@@ -15,6 +15,7 @@ from . import (
     collection_dispute_reason,
     collection_level,
     collection_partner_rule_mixin,
+    collection_payment_claim,
     collection_policy,
     collection_promise,
     collection_promise_line,

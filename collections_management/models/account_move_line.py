@@ -132,13 +132,29 @@ class AccountMoveLine(models.Model):
             line=SQL.identifier(alias, "id"),
         )
 
-    def _collection_not_paused_sql(self, alias):
-        """SQL condition true for instalments dunning may remind: not under an open dispute and
-        not covered by an open promise to pay. ``alias`` is the account_move_line alias."""
+    def _collection_claimed_sql(self, alias, date):
+        """SQL condition true for instalments of a payment to verify (the customer says it paid and
+        sent a proof) whose pause runs on ``date``: reminders resume by themselves the day after
+        ``pause_until``, or as soon as the claim is verified or rejected."""
         return SQL(
-            "NOT %s AND NOT %s",
+            """EXISTS (
+                   SELECT 1 FROM collection_payment_claim_move_line_rel rel
+                     JOIN collection_payment_claim claim ON claim.id = rel.claim_id
+                    WHERE rel.line_id = %(line)s AND claim.state = 'to_verify'
+                      AND claim.pause_until >= %(date)s)""",
+            line=SQL.identifier(alias, "id"),
+            date=date,
+        )
+
+    def _collection_not_paused_sql(self, alias, date=None):
+        """SQL condition true for instalments dunning may remind: not under an open dispute, not
+        covered by an open promise to pay, not paused by a payment to verify on ``date`` (default
+        today). ``alias`` is the account_move_line alias."""
+        return SQL(
+            "NOT %s AND NOT %s AND NOT %s",
             self._collection_disputed_sql(alias),
             self._collection_promised_sql(alias),
+            self._collection_claimed_sql(alias, date or fields.Date.context_today(self)),
         )
 
     def _collection_set_levels(self, line_ids_by_level, date):

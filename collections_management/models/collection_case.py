@@ -200,6 +200,10 @@ class CollectionCase(models.Model):
     dispute_ids = fields.One2many("collection.dispute", "case_id", string="Disputes")
     open_dispute_count = fields.Integer(compute="_compute_dispute_info", string="Open Disputes")
     dispute_count = fields.Integer(compute="_compute_dispute_info")
+    payment_claim_ids = fields.One2many("collection.payment.claim", "case_id", string="Payments Declared")
+    payment_claim_count = fields.Integer(
+        compute="_compute_payment_claim_count", string="Payments to Verify", help="Payments still to verify."
+    )
     promise_kept_rate = fields.Float(related="partner_id.collection_promise_kept_rate")
     communication_ids = fields.One2many(
         "collection.communication", compute="_compute_communication_ids", string="Contacts"
@@ -643,6 +647,11 @@ class CollectionCase(models.Model):
         for case in self:
             case.dispute_count = len(case.dispute_ids)
             case.open_dispute_count = len(case.dispute_ids.filtered(lambda d: d.state == "open"))
+
+    @api.depends("payment_claim_ids.state")
+    def _compute_payment_claim_count(self):
+        for case in self:
+            case.payment_claim_count = len(case.payment_claim_ids.filtered(lambda c: c.state == "to_verify"))
 
     @api.depends("partner_id", "company_id")
     def _compute_communication_ids(self):
@@ -1229,6 +1238,26 @@ class CollectionCase(models.Model):
                 "default_company_id": self.company_id.id,
             },
         )
+
+    def action_view_payment_claims(self):
+        self.ensure_one()
+        return self._action_related(
+            "collections_management.collection_payment_claim_action",
+            [("case_id", "=", self.id)],
+            {"create": False},
+        )
+
+    def action_new_payment_claim(self):
+        """Record a payment the customer says it made, with its proof (see collection.payment.claim)."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Payment to Verify"),
+            "res_model": "collection.payment.claim.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_case_id": self.id},
+        }
 
     def action_view_communications(self):
         self.ensure_one()

@@ -17,6 +17,7 @@ DECISION_REASONS = [
     ("excluded", "Excluded"),
     ("disputed", "Disputed"),
     ("promised", "Promised to pay"),
+    ("claimed", "Payment to verify"),
     ("nothing_new", "Nothing new due"),
     ("credit", "Covered by credits"),
     ("below_minimum", "Below minimum"),
@@ -40,6 +41,7 @@ class OpenItem:
     excluded: bool = False
     disputed: bool = False
     promised: bool = False
+    claimed: bool = False
 
 
 @dataclass
@@ -159,6 +161,12 @@ class CollectionPolicy(models.Model):
         default=30,
         help="How far in the future a customer may promise to pay from the portal.",
     )
+    claim_pause_days = fields.Integer(
+        string="Pause after 'I already paid' (days)",
+        default=5,
+        help="When a customer says they already paid and sends a proof, reminders leave the invoices "
+        "out for this many days while a collector verifies it; then they resume if still unpaid.",
+    )
     first_contact_mode = fields.Selection(
         [
             ("due", "At the level the instalments are due for"),
@@ -179,7 +187,8 @@ class CollectionPolicy(models.Model):
     )
     _check_limits = models.Constraint(
         "CHECK(min_days_between_contacts >= 0 AND max_contacts_per_week >= 0 "
-        "AND promise_grace_days >= 0 AND promise_max_days >= 0 AND minimum_amount >= 0)",
+        "AND promise_grace_days >= 0 AND promise_max_days >= 0 AND minimum_amount >= 0 "
+        "AND claim_pause_days >= 0)",
         "Contact limits, grace days and the minimum amount cannot be negative.",
     )
 
@@ -269,12 +278,16 @@ class CollectionPolicy(models.Model):
             return self._collection_not(decision, "archived", _("The customer is archived; nobody is contacted."))
         if partner.collection_excluded:
             return self._collection_not(decision, "excluded", _("The customer is excluded from collections."))
-        chased = [item for item in debits if not (item.excluded or item.disputed or item.promised)]
+        chased = [item for item in debits if not (item.excluded or item.disputed or item.promised or item.claimed)]
         if not chased:
             if any(item.disputed for item in debits):
                 return self._collection_not(decision, "disputed", _("Every open instalment is under dispute."))
             if any(item.promised for item in debits):
                 return self._collection_not(decision, "promised", _("Every open instalment is promised."))
+            if any(item.claimed for item in debits):
+                return self._collection_not(
+                    decision, "claimed", _("The customer says every open instalment is paid: the proof is to verify.")
+                )
             return self._collection_not(decision, "excluded", _("Every open instalment is excluded."))
 
         ladder = ladder or self._collection_ladder(facts.local_now, facts.dry_run)

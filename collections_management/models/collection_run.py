@@ -461,7 +461,8 @@ class CollectionRun(models.Model):
                    aml.collection_level_id AS level_id,
                    COALESCE(aml.collection_excluded, FALSE) OR COALESCE(move.collection_excluded, FALSE) AS excluded,
                    %(disputed)s AS disputed,
-                   %(promised)s AS promised
+                   %(promised)s AS promised,
+                   %(claimed)s AS claimed
               FROM %(from)s
               JOIN account_move move ON move.id = aml.move_id
              WHERE aml.company_id = %(company)s
@@ -472,6 +473,7 @@ class CollectionRun(models.Model):
             """,
                 disputed=AML._collection_disputed_sql("aml"),
                 promised=AML._collection_promised_sql("aml"),
+                claimed=AML._collection_claimed_sql("aml", self.date),
                 company=self.company_id.id,
                 partners=tuple(partner_ids),
                 owed=owed.where_clause,

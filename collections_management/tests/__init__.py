@@ -8,6 +8,7 @@ from . import (
     test_dispute,
     test_dunning_engine,
     test_kpi_reports,
+    test_payment_claim,
     test_promise,
     test_promise_dispute_rules,
     test_security,

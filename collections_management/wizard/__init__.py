@@ -4,4 +4,6 @@ from . import (
     collection_kpi_export,
     collection_level_preview,
     collection_log_contact,
+    collection_payment_claim_reject,
+    collection_payment_claim_wizard,
 )

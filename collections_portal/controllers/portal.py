@@ -7,10 +7,12 @@ from odoo.http import content_disposition, request
 
 from odoo.addons.account_payment.controllers.portal import PortalAccount
 
+from odoo.addons.collections_management.models.collection_payment_claim import PROOF_MAX_BYTES
+
 from ..tools.portal_form import PortalForm
 
 MAX_UPLOAD_READ = 10 * 1024 * 1024 + 1
-MESSAGES = ("promise", "plan", "dispute")
+MESSAGES = ("promise", "plan", "dispute", "paid")
 
 
 class CollectionsPortal(PortalAccount):
@@ -305,3 +307,26 @@ class CollectionsPortal(PortalAccount):
             )
 
         return self._collection_form_action(token, "dispute", action)
+
+    @http.route(
+        "/collections/<string:token>/paid", type="http", auth="public", methods=["POST"], website=True, sitemap=False
+    )
+    def collections_paid(self, token, payment_date=None, reference=None, amount=None, **kw):
+        """The "I already paid" form: the invoices, the date and reference of the payment, and its proof."""
+        posted = request.httprequest.form
+        upload = request.httprequest.files.get("proof")
+        proof = None
+        if upload and upload.filename:
+            proof = (upload.filename, upload.read(PROOF_MAX_BYTES + 1), upload.mimetype)
+
+        def action(link_sudo, form):
+            invoice_ids = form.parse_ids(posted.getlist("invoice_ids"))
+            vals = {
+                "payment_date": form.parse_date(payment_date),
+                "reference": form.parse_text(reference, _("The reference"), 200),
+                "amount": form.parse_amount(amount) if amount not in (None, "") else None,
+            }
+            proof_values = form.parse_proof(proof)
+            link_sudo.env["collection.payment.claim"]._portal_create_claim(link_sudo, invoice_ids, vals, [proof_values])
+
+        return self._collection_form_action(token, "paid", action)

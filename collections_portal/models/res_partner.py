@@ -118,6 +118,18 @@ class ResPartner(models.Model):
                 return user
         return self.env["res.users"]
 
+    def _collection_contact(self, company):
+        """Who the customer may write or call about its account: the case's collector, else the
+        company (name, e-mail, phone)."""
+        self.ensure_one()
+        user = self._collection_case(company).user_id
+        contact = user.partner_id if user and user.active else company.partner_id
+        return {
+            "name": contact.name if user else company.name,
+            "email": contact.email or company.email or "",
+            "phone": contact.phone or company.phone or "",
+        }
+
     def _collection_summary(self, company, today=None):
         """Everything the collections page and the statement of account show, computed from
         Odoo's receivable lines and reconciliation, for this commercial entity only. Runs in the
@@ -142,8 +154,16 @@ class ResPartner(models.Model):
                 ("state", "=", "open"),
             ]
         )
+        claims = self.env["collection.payment.claim"].search(
+            [
+                ("partner_id", "=", partner.id),
+                ("company_id", "=", company.id),
+                ("state", "=", "to_verify"),
+            ]
+        )
         promised_lines = promises.filtered(lambda p: p.state == "open").line_ids
         disputed_lines = disputes.line_ids
+        claimed_lines = claims.line_ids
         buckets = self.env["collection.aging.report"]._get_bucket_labels()
 
         totals = {}
@@ -187,6 +207,7 @@ class ResPartner(models.Model):
                     "days_late": 0,
                     "promised": False,
                     "disputed": False,
+                    "claimed": False,
                     "payable": move.move_type == "out_invoice" and move.payment_state not in SETTLED_PAYMENT_STATES,
                 },
             )
@@ -198,6 +219,7 @@ class ResPartner(models.Model):
                     "residual": residual,
                     "promised": line in promised_lines,
                     "disputed": line in disputed_lines,
+                    "claimed": line in claimed_lines,
                 }
             )
             invoice["residual"] += residual
@@ -206,6 +228,7 @@ class ResPartner(models.Model):
                 invoice["days_late"] = max(invoice["days_late"], days_late)
             invoice["promised"] |= line in promised_lines
             invoice["disputed"] |= line in disputed_lines
+            invoice["claimed"] |= line in claimed_lines
         for invoice in invoices.values():
             invoice["payable"] = invoice["payable"] and invoice["residual"] > 0
             if invoice["payable"] and invoice["overdue"] > 0 and not invoice["disputed"]:
@@ -256,6 +279,8 @@ class ResPartner(models.Model):
             "buckets": buckets,
             "promises": promises,
             "disputes": disputes,
+            "claims": claims,
+            "contact": partner._collection_contact(company),
             "payments": payments,
             "credits": credit_items,
             "credit_company": -sum(line["line"].amount_residual for line in credit_items),

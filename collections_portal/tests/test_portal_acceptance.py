@@ -6,7 +6,8 @@ from odoo.tests import HttpCase, JsonRpcException, new_test_user, tagged
 
 from .common import CollectionsPortalCommon
 
-FORMS = ("/statement", "/pay", "/promise", "/plan", "/dispute")
+FORMS = ("/statement", "/pay", "/promise", "/plan", "/dispute", "/paid")
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 
 @tagged("post_install", "-at_install")
@@ -42,7 +43,7 @@ class TestPortalCustomerAcceptance(CollectionsPortalCommon, HttpCase):
         self.assertEqual(page.status_code, 200, page.text[-2000:])
         self.assertIn(self.invoice_1.name, page.text)
         self.assertNotIn(self.invoice_b.name, page.text)
-        self.assertEqual(self._page_forms(page.text), set(FORMS), "statement, pay, promise, plan, dispute")
+        self.assertEqual(self._page_forms(page.text), set(FORMS), "statement, pay, promise, plan, dispute, paid")
         base_path = re.search(r'action="(/collections/[^/"]+)/promise"', page.text).group(1)
         # Statement of account.
         statement = self.url_open(f"{base_path}/statement")
@@ -95,6 +96,21 @@ class TestPortalCustomerAcceptance(CollectionsPortalCommon, HttpCase):
             allow_redirects=False,
         )
         self.assertEqual(dispute.status_code, 303)
+        # "I already paid" with its proof: a payment to verify; another customer's invoice is refused.
+        paid = self.url_open(
+            f"{base_path}/paid",
+            data={"invoice_ids": str(self.invoice_1.id), "payment_date": str(self.today), "csrf_token": csrf},
+            files={"proof": ("spei.pdf", PDF, "application/pdf")},
+            allow_redirects=False,
+        )
+        self.assertEqual(paid.status_code, 303)
+        refused = self.url_open(
+            f"{base_path}/paid",
+            data={"invoice_ids": str(self.invoice_b.id), "payment_date": str(self.today), "csrf_token": csrf},
+            files={"proof": ("spei.pdf", PDF, "application/pdf")},
+        )
+        self.assertEqual(refused.status_code, 400)
+        self.assertIn("not yours", refused.text)
         # Another customer's invoice: not found, on every form.
         self.assertEqual(self.url_open(f"{base_path}/pay?invoice_ids={self.invoice_b.id}").status_code, 404)
         other = self.url_open(
@@ -122,6 +138,10 @@ class TestPortalCustomerAcceptance(CollectionsPortalCommon, HttpCase):
             [{"state": "open", "description": "Wrong quantity"}],
         )
         self.assertFalse(self.env["collection.dispute"].search([("partner_id", "=", self.customer_b.id)]))
+        claim = self.env["collection.payment.claim"].search([("partner_id", "=", self.customer.id)])
+        self.assertRecordValues(claim, [{"state": "to_verify", "source": "portal"}])
+        self.assertEqual(claim.line_ids.move_id, self.invoice_1)
+        self.assertFalse(self.env["collection.payment.claim"].search([("partner_id", "=", self.customer_b.id)]))
         return base_path
 
     def _pay_and_confirm(self, base_path):
@@ -158,6 +178,7 @@ class TestPortalCustomerAcceptance(CollectionsPortalCommon, HttpCase):
             "collection.case",
             "collection.promise",
             "collection.dispute",
+            "collection.payment.claim",
             "collection.communication",
         ):
             with self.assertRaises(JsonRpcException, msg=model):

@@ -14,6 +14,8 @@ from odoo import _, fields
 from odoo.exceptions import UserError
 from odoo.tools.mimetypes import guess_mimetype
 
+from odoo.addons.collections_management.models.collection_payment_claim import PROOF_MAX_BYTES
+
 ID_PATTERN = re.compile(r"[0-9]{1,10}")
 MAX_ID = 2**31 - 1
 MAX_IDS = 500
@@ -146,3 +148,15 @@ class PortalForm:
         if guessed not in ALLOWED_MIMETYPES:
             raise UserError(_("Attach a PDF, an image or a text file."))
         return {"name": filename, "raw": content, "mimetype": guessed}
+
+    def parse_proof(self, upload):
+        """The proof of payment of an "I already paid" form, given as (filename, content bytes read
+        up to one byte past the limit, mimetype): ``{"name", "raw"}``. Its size and real type
+        (PDF or image, read from the content) are checked by ``collection.payment.claim``, for
+        WhatsApp and the back office alike; here only a missing or oversized file is refused."""
+        if not upload or not upload[1]:
+            raise UserError(_("Attach the proof of payment (a PDF or a photo)."))
+        filename, content, __ = upload
+        if len(content) > PROOF_MAX_BYTES:
+            raise UserError(_("The proof of payment is too large (%s MB at most).", PROOF_MAX_BYTES // (1024 * 1024)))
+        return {"name": (filename or "").strip()[:200], "raw": content}

@@ -7,6 +7,8 @@ from markupsafe import Markup
 from psycopg2.errors import UniqueViolation
 
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.fields import Domain
 from odoo.tools import SQL, plaintext2html
 
 from ..tools import WhatsAppApiError
@@ -797,7 +799,7 @@ class CollectionCommunication(models.Model):
         )
         if not button or button.action == "none":
             return False
-        return button._apply(self, contact, number, case)
+        return button._apply(self, contact, number, case, replied_to=replied_to or None)
 
     # ------------------------------------------------------------------
     # Files customers send
@@ -897,25 +899,55 @@ class CollectionCommunication(models.Model):
         return f"whatsapp_{moment}{extension}"
 
     def _whatsapp_proof_received(self, case, attachment):
-        """A file that follows an "I already paid": the collector gets one task to verify it."""
+        """A file that follows an "I already paid": a payment to verify (``collection.payment.claim``,
+        the same as from the customer page) for the instalments of the reminder the customer
+        answered, else all its overdue ones, so that reminders pause while the collector checks the
+        proof. A file the claim refuses (not a PDF or an image) or a customer who owes nothing any
+        more still gives the collector a task to look at it."""
         partner = self.partner_id.sudo()
         requested = partner.whatsapp_proof_requested_date
         if not requested or fields.Datetime.now() - requested > PROOF_WAIT:
             return False
-        partner.whatsapp_proof_requested_date = False
-        target = case or partner
-        user = case.user_id or partner.with_company(self.company_id).collection_user_id or self.env.user
+        reminder = partner.whatsapp_proof_reminder_id
+        partner.write({"whatsapp_proof_requested_date": False, "whatsapp_proof_reminder_id": False})
         env = self._whatsapp_partner_env(partner).env
+        Line = self.env["account.move.line"].sudo()
+        company = self.company_id
+        open_domain = Line._collection_open_domain() & Domain(
+            [("company_id", "=", company.id), ("move_id.commercial_partner_id", "=", partner.id)]
+        )
+        lines = reminder.sudo().line_ids.filtered_domain(open_domain) if reminder.company_id == company else Line
+        if not lines:
+            lines = Line.search(open_domain & Domain("date_maturity", "<=", fields.Date.context_today(self)))
+        refused = None
+        if lines:
+            try:
+                with self.env.cr.savepoint():
+                    return (
+                        self.env["collection.payment.claim"]
+                        .sudo()
+                        ._collection_create_claim(
+                            partner,
+                            lines,
+                            {},
+                            [{"name": attachment.name, "raw": attachment.raw}],
+                            source="whatsapp",
+                        )
+                    )
+            except UserError as error:
+                refused = error.args[0]
+        target = case or partner
+        user = case.user_id or partner.with_company(company).collection_user_id or self.env.user
+        note = env._(
+            "%(customer)s says they already paid and sent %(file)s.",
+            customer=partner.display_name,
+            file=attachment.name,
+        )
         return target.activity_schedule(
             "mail.mail_activity_data_todo",
             user_id=user.id,
             summary=_("Verify the proof of payment sent on WhatsApp"),
-            note=Markup("<p>%s</p>")
-            % env._(
-                "%(customer)s says they already paid and sent %(file)s.",
-                customer=partner.display_name,
-                file=attachment.name,
-            ),
+            note=Markup("<p>%s</p>") % note + (Markup("<p>%s</p>") % refused if refused else Markup()),
         )
 
     # ------------------------------------------------------------------

@@ -83,8 +83,9 @@ class CollectionWhatsappButton(models.Model):
                     return button
         return self.browse()
 
-    def _apply(self, communication, contact, number, case):
-        """Do what the button is mapped to for the customer who pressed it. Returns True."""
+    def _apply(self, communication, contact, number, case, replied_to=None):
+        """Do what the button is mapped to for the customer who pressed it (on ``replied_to``,
+        the reminder it answers, when known). Returns True."""
         self.ensure_one()
         Communication = communication.env["collection.communication"]
         account = communication.whatsapp_account_id
@@ -110,7 +111,12 @@ class CollectionWhatsappButton(models.Model):
                 ),
                 _("WhatsApp: proof of payment requested"),
             )
-            partner.sudo().whatsapp_proof_requested_date = fields.Datetime.now()
+            partner.sudo().write(
+                {
+                    "whatsapp_proof_requested_date": fields.Datetime.now(),
+                    "whatsapp_proof_reminder_id": replied_to.id if replied_to else False,
+                }
+            )
         elif self.action == "talk":
             target = case or partner
             user = case.user_id or partner.with_company(account.company_id).collection_user_id or self.env.user

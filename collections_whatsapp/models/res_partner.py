@@ -46,6 +46,14 @@ class ResPartner(models.Model):
         copy=False,
         help='The customer pressed "I already paid" on WhatsApp: the next file they send is a proof to verify.',
     )
+    whatsapp_proof_reminder_id = fields.Many2one(
+        "collection.communication",
+        string="Reminder Answered with 'I already paid'",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
+        help="The proof the customer sends next covers this reminder's invoices.",
+    )
 
     @api.onchange("whatsapp_optin")
     def _onchange_whatsapp_optin(self):

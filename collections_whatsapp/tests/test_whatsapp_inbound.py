@@ -1,6 +1,7 @@
 import base64
 import json
 import logging
+from datetime import timedelta
 
 from odoo import fields
 from odoo.tests import HttpCase, new_test_user, tagged
@@ -432,8 +433,9 @@ class TestWhatsappButtons(WhatsappInboundCommon):
         self.assertRecordValues(task, [{"user_id": self.collector.id, "create_uid": self.webhook_user.id}])
         self.assertFalse(self.fake.message_sends())
 
-    def test_already_paid_asks_for_the_proof_and_the_file_goes_to_the_collector(self):
+    def test_already_paid_asks_for_the_proof_and_the_file_is_a_payment_to_verify(self):
         reminder = self._sent_reminder()
+        later_invoice = self._invoice(self.customer, 400.0, 8)
         self._press(reminder, "ALREADY_PAID", "Ya pagué")
         self._send_queue()
         [request] = self.fake.message_sends()
@@ -442,12 +444,36 @@ class TestWhatsappButtons(WhatsappInboundCommon):
         self.fake.media["proof-1"] = (PDF, "application/pdf")
         self._message("document", {"filename": "spei.pdf", "mime_type": "application/pdf", "id": "proof-1"})
         self._download()
-        task = self.case.activity_ids.filtered(lambda a: "Verify the proof" in (a.summary or ""))
-        self.assertEqual(task.user_id, self.collector)
-        self.assertIn("spei.pdf", str(task.note))
-        attachment = self.env["ir.attachment"].search([("name", "=", "spei.pdf")])
-        self.assertEqual(attachment.with_user(self.collector).raw, PDF, "the collector opens the proof")
+        # The same payment to verify as from the customer page, for the reminder's invoices.
+        claim = self.env["collection.payment.claim"].search([("partner_id", "=", self.customer.id)])
+        self.assertRecordValues(
+            claim, [{"source": "whatsapp", "state": "to_verify", "case_id": self.case.id, "user_id": self.collector.id}]
+        )
+        self.assertEqual(claim.line_ids, reminder.line_ids)
+        self.assertTrue(claim.is_paused)
+        task = claim.activity_ids
+        self.assertRecordValues(task, [{"summary": "Verify payment proof", "user_id": self.collector.id}])
+        self.assertEqual(claim.attachment_ids.with_user(self.collector).raw, PDF, "the collector opens the proof")
+        self.assertEqual(claim.attachment_ids.name, "spei.pdf")
         self.assertFalse(self.customer.whatsapp_proof_requested_date)
+        self.assertFalse(self.customer.whatsapp_proof_reminder_id)
+        # Dunning pauses on the claimed invoice only: the next reminder is about the later one.
+        self.fake.reset()
+        self._run(date=self.today + timedelta(days=1))
+        self._send_queue()
+        latest = self._whatsapp(level_id=self.level_first.id)[-1]
+        self.assertEqual(latest.line_ids, self._instalments(later_invoice))
+
+    def test_already_paid_without_a_reminder_covers_every_overdue_invoice(self):
+        overdue = self._invoice(self.customer, 250.0, 5) + self._invoice(self.customer, 150.0, 3)
+        self._invoice(self.customer, 900.0, -5)
+        self.customer.sudo().whatsapp_proof_requested_date = fields.Datetime.now()
+        self.fake.media["proof-2"] = (PNG, "image/png")
+        self._message("image", {"mime_type": "image/png", "id": "proof-2"})
+        self._download()
+        claim = self.env["collection.payment.claim"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(claim.line_ids, self._instalments(overdue), "overdue ones, not the one due later")
+        self.assertEqual(claim.source, "whatsapp")
 
     def test_mapping_per_template_and_by_button_text(self):
         self.env["collection.whatsapp.button"].create(
