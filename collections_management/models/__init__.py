@@ -9,6 +9,7 @@ from . import (
     collection_case_forecast,
     collection_case_stage,
     collection_communication,
+    collection_contact_preset,
     collection_demo,
     collection_demo_history,
     collection_dispute,

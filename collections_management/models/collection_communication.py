@@ -7,7 +7,7 @@ from markupsafe import Markup, escape
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import html2plaintext, html_sanitize, plaintext2html
+from odoo.tools import format_amount, html2plaintext, html_sanitize, plaintext2html
 
 _logger = logging.getLogger(__name__)
 
@@ -207,6 +207,20 @@ class CollectionCommunication(models.Model):
             if line.date_maturity and line.date_maturity < today:
                 totals[currency][1] += amount
         return [(currency, total, overdue) for currency, (total, overdue) in totals.items()]
+
+    def _collection_credit_text(self):
+        """The credits sentence of short messages (SMS): the customer's credits and the net amount
+        due, in the recipient's language, or an empty string without credits."""
+        self.ensure_one()
+        if self.currency_id.is_zero(self.amount_credit):
+            return ""
+        lang = self.recipient_id.lang or self.partner_id.lang or self.env.lang
+        env = self.with_context(lang=lang).env
+        return env._(
+            "Credits in your favour: %(credit)s; net amount due: %(net)s. ",
+            credit=format_amount(env, self.amount_credit, self.currency_id, lang_code=lang),
+            net=format_amount(env, self.amount_net, self.currency_id, lang_code=lang),
+        )
 
     def _get_line_residual(self, line):
         """Residual of an instalment in its own currency."""

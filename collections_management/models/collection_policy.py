@@ -1,9 +1,10 @@
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, time, timedelta
 
 import pytz
 
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 from odoo.fields import Domain
 from odoo.tools import float_compare, format_amount, format_date
 
@@ -15,6 +16,7 @@ DECISION_REASONS = [
     ("no_policy", "No policy"),
     ("archived", "Archived customer"),
     ("excluded", "Excluded"),
+    ("paused", "Paused"),
     ("disputed", "Disputed"),
     ("promised", "Promised to pay"),
     ("claimed", "Payment to verify"),
@@ -95,6 +97,9 @@ class Decision:
         return self.reason == "send"
 
 
+# How many days ahead the customer form looks for the next reminder.
+NEXT_REMINDER_DAYS = 90
+
 WEEKDAY_FIELDS = (
     "contact_monday",
     "contact_tuesday",
@@ -145,6 +150,27 @@ class CollectionPolicy(models.Model):
     )
     contact_hour_from = fields.Float(string="Contact From", default=8.0)
     contact_hour_to = fields.Float(string="Contact Until", default=20.0)
+    contact_weekend_hours = fields.Boolean(
+        string="Own Weekend Hours",
+        help="Saturdays and Sundays (when allowed) have their own contact hours; otherwise the same as weekdays.",
+    )
+    contact_weekend_hour_from = fields.Float(
+        string="Weekend Contact From",
+        default=8.0,
+        help="Contact hours on Saturdays and Sundays, when those days are allowed.",
+    )
+    contact_weekend_hour_to = fields.Float(string="Weekend Contact Until", default=20.0)
+    contact_calendar_id = fields.Many2one(
+        "resource.calendar",
+        string="Public Holidays",
+        help="Calendar whose public holidays (time off of the whole calendar, not of a person) are days "
+        "without reminders. Empty: no public holidays.",
+    )
+    contact_preset_id = fields.Many2one(
+        "collection.contact.preset",
+        string="Contact Rules Preset",
+        help="Country rules last applied to this policy (hours, days, public holidays, weekly cap).",
+    )
     contact_monday = fields.Boolean(string="Monday", default=True)
     contact_tuesday = fields.Boolean(string="Tuesday", default=True)
     contact_wednesday = fields.Boolean(string="Wednesday", default=True)
@@ -182,7 +208,9 @@ class CollectionPolicy(models.Model):
     level_count = fields.Integer(compute="_compute_level_count")
 
     _check_contact_hours = models.Constraint(
-        "CHECK(contact_hour_from >= 0 AND contact_hour_to <= 24 AND contact_hour_from < contact_hour_to)",
+        "CHECK(contact_hour_from >= 0 AND contact_hour_to <= 24 AND contact_hour_from < contact_hour_to "
+        "AND contact_weekend_hour_from >= 0 AND contact_weekend_hour_to <= 24 "
+        "AND contact_weekend_hour_from < contact_weekend_hour_to)",
         "Contact hours must be between 0 and 24, the start before the end.",
     )
     _check_limits = models.Constraint(
@@ -202,6 +230,11 @@ class CollectionPolicy(models.Model):
         for policy in self:
             policy.level_count = len(policy.level_ids)
 
+    @api.model
+    def _collection_weekday_fields(self):
+        """The weekday fields, Monday first."""
+        return WEEKDAY_FIELDS
+
     def _allowed_weekdays(self):
         """Weekday numbers (Monday = 0) on which this policy may contact customers."""
         self.ensure_one()
@@ -219,9 +252,51 @@ class CollectionPolicy(models.Model):
     # The decision per customer: send this, or not because...
     # ------------------------------------------------------------------
 
-    def _collection_window_reason(self, local_now, dry_run=False):
+    def _collection_contact_hours(self, day):
+        """(from, to) contact hours of this policy on ``day`` (weekend days may have their own)."""
+        self.ensure_one()
+        if self.contact_weekend_hours and day.weekday() >= 5:
+            return self.contact_weekend_hour_from, self.contact_weekend_hour_to
+        return self.contact_hour_from, self.contact_hour_to
+
+    def _collection_holidays(self, date_from, date_to):
+        """Public holidays of this policy's calendar between ``date_from`` and ``date_to`` (dates,
+        included): the days a time off of the whole calendar (no resource) touches, in the
+        calendar's time zone. One query."""
+        self.ensure_one()
+        calendar = self.contact_calendar_id
+        if not calendar:
+            return set()
+        tz = pytz.timezone(calendar.tz or "UTC")
+        start = tz.localize(datetime.combine(date_from, time.min)).astimezone(pytz.utc).replace(tzinfo=None)
+        stop = tz.localize(datetime.combine(date_to, time.max)).astimezone(pytz.utc).replace(tzinfo=None)
+        leaves = (
+            self.env["resource.calendar.leaves"]
+            .sudo()
+            .search(
+                [
+                    ("calendar_id", "=", calendar.id),
+                    ("resource_id", "=", False),
+                    ("date_from", "<=", stop),
+                    ("date_to", ">=", start),
+                ]
+            )
+        )
+        days = set()
+        for leave in leaves:
+            first = pytz.utc.localize(leave.date_from).astimezone(tz).date()
+            last = pytz.utc.localize(leave.date_to).astimezone(tz).date()
+            while first <= last:
+                if date_from <= first <= date_to:
+                    days.add(first)
+                first += timedelta(days=1)
+        return days
+
+    def _collection_window_reason(self, local_now, dry_run=False, holidays=None):
         """Why this policy forbids contacting anybody at ``local_now`` (in the company's time
-        zone), or an empty string. A dry run checks the weekday only."""
+        zone), or an empty string: a weekday it does not contact on, a public holiday of its
+        calendar (``holidays``: a set of dates already read, else read now), or outside its
+        hours. A dry run checks the days only."""
         self.ensure_one()
         if local_now.weekday() not in self._allowed_weekdays():
             return _(
@@ -229,21 +304,30 @@ class CollectionPolicy(models.Model):
                 policy=self.name,
                 day=format_date(self.env, local_now.date(), date_format="EEEE"),
             )
+        if holidays is None:
+            holidays = self._collection_holidays(local_now.date(), local_now.date())
+        if local_now.date() in holidays:
+            return _(
+                "%(date)s is a public holiday; %(policy)s does not contact customers on public holidays.",
+                date=format_date(self.env, local_now.date()),
+                policy=self.name,
+            )
         hour = local_now.hour + local_now.minute / 60.0
-        if not dry_run and not self.contact_hour_from <= hour < self.contact_hour_to:
+        hour_from, hour_to = self._collection_contact_hours(local_now)
+        if not dry_run and not hour_from <= hour < hour_to:
             return _(
                 "%(policy)s contacts customers between %(start)s and %(end)s only (it is %(now)s).",
                 policy=self.name,
-                start=_format_hour(self.contact_hour_from),
-                end=_format_hour(self.contact_hour_to),
+                start=_format_hour(hour_from),
+                end=_format_hour(hour_to),
                 now=_format_hour(hour),
             )
         return ""
 
-    def _collection_ladder(self, local_now, dry_run=False):
+    def _collection_ladder(self, local_now, dry_run=False, holidays=None):
         """What every decision of this policy in a batch shares, read once: its levels sorted by
         days, their channels and fallbacks, the rounding and minimum, and the contact window
-        at ``local_now``."""
+        at ``local_now`` (``holidays``: see ``_collection_window_reason``)."""
         self.ensure_one()
         levels = [(level.days, level) for level in self.level_ids.sorted(lambda level: (level.days, level.id))]
         return Ladder(
@@ -254,7 +338,7 @@ class CollectionPolicy(models.Model):
             fallback={level: level.fallback for __, level in levels},
             rounding=self.currency_id.rounding,
             minimum=self.minimum_amount,
-            window=self._collection_window_reason(local_now, dry_run),
+            window=self._collection_window_reason(local_now, dry_run, holidays),
             mode=self.first_contact_mode,
         )
 
@@ -278,6 +362,12 @@ class CollectionPolicy(models.Model):
             return self._collection_not(decision, "archived", _("The customer is archived; nobody is contacted."))
         if partner.collection_excluded:
             return self._collection_not(decision, "excluded", _("The customer is excluded from collections."))
+        if partner.collection_paused_until and partner.collection_paused_until >= facts.date:
+            return self._collection_not(
+                decision,
+                "paused",
+                _("Reminders paused until %s.", format_date(self.env, partner.collection_paused_until)),
+            )
         chased = [item for item in debits if not (item.excluded or item.disputed or item.promised or item.claimed)]
         if not chased:
             if any(item.disputed for item in debits):
@@ -377,6 +467,60 @@ class CollectionPolicy(models.Model):
         decision.channels = []
         return decision
 
+    def _collection_next_reminders(self, facts_list, days=NEXT_REMINDER_DAYS):
+        """When this policy's engine would remind each customer next, and at which level:
+        ``_collection_decide`` asked for today (at ``facts.local_now``) and then day by day, each
+        day at the opening and the end of its contact hours, for ``days`` days, with what the run reads
+        today (``facts_list``: ``CustomerFacts``). No query but the public holidays, once.
+        Returns {partner id: (today's decision, the first decision to send or None, its date)}.
+        An estimate: payments, promises and contacts still to come change it."""
+        self.ensure_one()
+        result, pending = {}, list(facts_list)
+        if not pending:
+            return result
+        first_now = pending[0].local_now
+        tz = pytz.timezone(first_now.tzinfo.zone)
+        today = pending[0].date
+        holidays = self._collection_holidays(today, today + timedelta(days=days))
+        for offset in range(days + 1):
+            day = today + timedelta(days=offset)
+            hour_from, hour_to = self._collection_contact_hours(day)
+            midnight = datetime.combine(day, time.min)
+            # The day's first and last moments of its contact hours (a later one lets the days
+            # between contacts run out within the day).
+            moments = [
+                max(first_now, tz.localize(midnight + timedelta(hours=hour_from))),
+                tz.localize(midnight + timedelta(hours=hour_to, minutes=-1)),
+            ]
+            ladders = {}
+            still = []
+            for facts in pending:
+                for local_now in moments:
+                    if local_now < first_now:
+                        continue
+                    if local_now not in ladders:
+                        ladders[local_now] = self._collection_ladder(local_now, holidays=holidays)
+                    last_date, week_count, count = facts.history
+                    now_utc = local_now.astimezone(pytz.utc).replace(tzinfo=None)
+                    if offset and last_date and now_utc - last_date >= timedelta(days=7):
+                        week_count = 0
+                    decision = self._collection_decide(
+                        replace(facts, date=day, local_now=local_now, history=(last_date, week_count, count)),
+                        ladders[local_now],
+                    )
+                    if not offset and facts.partner.id not in result:
+                        result[facts.partner.id] = (decision, None, None)
+                    if decision.to_send or decision.reason != "contact_limit":
+                        break
+                if decision.to_send:
+                    result[facts.partner.id] = (result[facts.partner.id][0], decision, day)
+                elif decision.reason not in ("no_policy", "archived", "excluded", "no_channel"):
+                    still.append(facts)
+            pending = still
+            if not pending:
+                break
+        return result
+
     def _collection_limit_reason(self, facts):
         """Why the contact limits forbid another reminder now, or an empty string."""
         last_date, week_count, __ = facts.history
@@ -448,6 +592,14 @@ class CollectionPolicy(models.Model):
             for partner in remaining:
                 result[partner.id] = default
         return result
+
+    def action_apply_contact_preset(self):
+        """Copy the contact rules of the chosen preset into this policy."""
+        for policy in self:
+            if not policy.contact_preset_id:
+                raise UserError(_("Choose the contact rules preset to apply to %s.", policy.name))
+            policy.write(policy.contact_preset_id._collection_policy_values())
+        return True
 
     def action_view_levels(self):
         self.ensure_one()

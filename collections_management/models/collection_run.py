@@ -446,9 +446,10 @@ class CollectionRun(models.Model):
         )
         return [row[0] for row in self.env.cr.fetchall()]
 
-    def _read_open_items(self, partner_ids):
-        """{partner id: [OpenItem]}: the open instalments within the horizon and every credit of
-        the customers, from the one definition on account.move.line. One query."""
+    def _read_open_items(self, partner_ids, horizon=None):
+        """{partner id: [OpenItem]}: the open instalments within the horizon (the run's, or
+        ``horizon``) and every credit of the customers, from the one definition on
+        account.move.line. One query."""
         AML = self.env["account.move.line"]
         owed = AML._collection_owed_query("aml")
         self.env.cr.execute(
@@ -478,7 +479,7 @@ class CollectionRun(models.Model):
                 partners=tuple(partner_ids),
                 owed=owed.where_clause,
                 **{"from": owed.from_clause},
-                horizon=self._get_horizon(),
+                horizon=horizon or self._get_horizon(),
             )
         )
         items = defaultdict(list)
@@ -543,11 +544,12 @@ class CollectionRun(models.Model):
         self._store_decisions(decisions)
         self._add_counts(decisions, facts)
 
-    def _read_batch_facts(self, partner_ids):
-        """[(policy, CustomerFacts)] of a batch: a fixed number of queries whatever its size."""
+    def _read_batch_facts(self, partner_ids, horizon=None):
+        """[(policy, CustomerFacts)] of a batch: a fixed number of queries whatever its size.
+        ``horizon``: the latest due date to read (the run's by default)."""
         partners = self.env["res.partner"].with_company(self.company_id).with_context(active_test=False)
         partners = partners.browse(partner_ids)
-        items = self._read_open_items(partner_ids)
+        items = self._read_open_items(partner_ids, horizon)
         policies = self.env["collection.policy"].search([("company_id", "=", self.company_id.id)])
         policy_by_partner = policies.with_company(self.company_id)._policies_for_partners(partners)
         chains = partners._get_collection_recipient_chains()

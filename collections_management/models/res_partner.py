@@ -1,7 +1,10 @@
+from datetime import timedelta
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
-from odoo.tools import email_normalize, email_split
+from odoo.tools import SQL, email_normalize, email_split
 
+from .collection_policy import NEXT_REMINDER_DAYS
 from .collection_scope_mixin import MANAGER_GROUP
 
 # Collection settings of a customer that only a collections manager decides.
@@ -13,6 +16,7 @@ COLLECTION_COLLECTOR_FIELDS = (
     "collection_optout_sms",
     "collection_optout_letter",
     "collection_phone_wrong",
+    "collection_paused_until",
 )
 
 
@@ -29,6 +33,12 @@ class ResPartner(models.Model):
         string="Excluded from Collections",
         help="No reminder is sent to this customer while this is set; nothing is lost, "
         "its instalments are reminded again when it is cleared.",
+    )
+    collection_paused_until = fields.Date(
+        string="Pause Reminders Until",
+        copy=False,
+        help="No reminder is sent to this customer until this day included (e.g. while it arranges the "
+        "payment); reminders resume the next day. The run's decisions say so.",
     )
     collection_contact = fields.Boolean(
         string="Collections Contact",
@@ -67,6 +77,178 @@ class ResPartner(models.Model):
         compute="_compute_collection_user_is_manager",
         help="Technical: the current user may change the collector, policy and exclusion of customers.",
     )
+
+    # What the customer owes and what comes next (Collections tab of the customer form), in the
+    # current company and its currency.
+    collection_currency_id = fields.Many2one("res.currency", compute="_compute_collection_amounts")
+    collection_amount_due = fields.Monetary(
+        string="Open Instalments",
+        compute="_compute_collection_amounts",
+        currency_field="collection_currency_id",
+        groups="collections_management.collections_management_group_collector",
+        help="Residual of the customer's open instalments in the current company, in its currency.",
+    )
+    collection_amount_credit = fields.Monetary(
+        string="Credits",
+        compute="_compute_collection_amounts",
+        currency_field="collection_currency_id",
+        groups="collections_management.collections_management_group_collector",
+        help="Payments not applied to an invoice and open credit notes.",
+    )
+    collection_balance = fields.Monetary(
+        string="Balance",
+        compute="_compute_collection_amounts",
+        currency_field="collection_currency_id",
+        groups="collections_management.collections_management_group_collector",
+        help="Open instalments net of credits.",
+    )
+    collection_amount_overdue = fields.Monetary(
+        string="Overdue",
+        compute="_compute_collection_amounts",
+        currency_field="collection_currency_id",
+        groups="collections_management.collections_management_group_collector",
+        help="Instalments past their due date net of credits (never below zero).",
+    )
+    collection_case_id = fields.Many2one(
+        "collection.case",
+        compute="_compute_collection_case_id",
+        groups="collections_management.collections_management_group_collector",
+    )
+    collection_level_id = fields.Many2one(
+        "collection.level",
+        string="Current Level",
+        compute="_compute_collection_case_id",
+        groups="collections_management.collections_management_group_collector",
+    )
+    collection_next_level_id = fields.Many2one(
+        "collection.level",
+        string="Next Reminder",
+        compute="_compute_collection_next_reminder",
+        groups="collections_management.collections_management_group_collector",
+        help="Level of the next reminder the engine would send, as things stand today.",
+    )
+    collection_next_date = fields.Date(
+        string="Next Reminder On",
+        compute="_compute_collection_next_reminder",
+        groups="collections_management.collections_management_group_collector",
+    )
+    collection_next_note = fields.Char(
+        string="Why No Reminder",
+        compute="_compute_collection_next_reminder",
+        groups="collections_management.collections_management_group_collector",
+        help="Why the engine would not remind this customer today.",
+    )
+
+    def _collection_read_amounts(self, company, today):
+        """{commercial partner id: (open instalments, overdue instalments, credits)} of the
+        commercial entities of ``self`` in ``company`` (its currency), from the one definition of
+        what a customer owes. One query."""
+        partner_ids = tuple(set(self.commercial_partner_id.ids))
+        if not partner_ids:
+            return {}
+        self.env.flush_all()
+        owed = self.env["account.move.line"]._collection_owed_query("aml")
+        self.env.cr.execute(
+            SQL(
+                """
+            SELECT move.commercial_partner_id,
+                   COALESCE(SUM(aml.amount_residual) FILTER (WHERE aml.amount_residual > 0), 0),
+                   COALESCE(SUM(aml.amount_residual)
+                            FILTER (WHERE aml.amount_residual > 0 AND aml.date_maturity < %(today)s), 0),
+                   COALESCE(-SUM(aml.amount_residual) FILTER (WHERE aml.amount_residual < 0), 0)
+              FROM %(from)s
+              JOIN account_move move ON move.id = aml.move_id
+             WHERE aml.company_id = %(company)s
+               AND move.commercial_partner_id IN %(partners)s
+               AND %(owed)s
+             GROUP BY move.commercial_partner_id
+            """,
+                today=today,
+                company=company.id,
+                partners=partner_ids,
+                owed=owed.where_clause,
+                **{"from": owed.from_clause},
+            )
+        )
+        return {row[0]: row[1:] for row in self.env.cr.fetchall()}
+
+    @api.depends_context("company")
+    def _compute_collection_amounts(self):
+        company = self.env.company
+        amounts = self.filtered("id")._collection_read_amounts(company, fields.Date.context_today(self))
+        for partner in self:
+            due, overdue, credit = amounts.get(partner.commercial_partner_id.id, (0.0, 0.0, 0.0))
+            partner.collection_currency_id = company.currency_id
+            partner.collection_amount_due = due
+            partner.collection_amount_credit = credit
+            partner.collection_balance = due - credit
+            partner.collection_amount_overdue = max(overdue - credit, 0.0)
+
+    @api.depends_context("company", "uid")
+    def _compute_collection_case_id(self):
+        cases = (
+            self.env["collection.case"]
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("partner_id", "in", self.commercial_partner_id.ids),
+                    ("company_id", "=", self.env.company.id),
+                ]
+            )
+        )
+        by_partner = {case.partner_id.id: case for case in cases}
+        for partner in self:
+            case = by_partner.get(partner.commercial_partner_id.id, self.env["collection.case"])
+            partner.collection_case_id = case
+            partner.collection_level_id = case.level_id
+
+    @api.depends_context("company")
+    def _compute_collection_next_reminder(self):
+        """What the engine would do next for each customer: its level and day, else why not
+        (``collection.policy._collection_next_reminders``, on the facts a run reads). Read as
+        superuser: collectors see the outcome, not the policies."""
+        self.collection_next_level_id = False
+        self.collection_next_date = False
+        self.collection_next_note = False
+        partners = self.filtered("id")
+        if not partners:
+            return
+        company = self.env.company
+        self.env.flush_all()
+        run_sudo = self.env["collection.run"].sudo().with_company(company)
+        today = run_sudo._company_today(company)
+        facts = run_sudo.new({"company_id": company.id, "date": today, "run_type": "manual"})._read_batch_facts(
+            list(set(partners.commercial_partner_id.ids)), horizon=today + timedelta(days=NEXT_REMINDER_DAYS)
+        )
+        by_policy = {}
+        for policy, customer in facts:
+            if any(item.amount_residual > 0 for item in customer.items):
+                by_policy.setdefault(policy, []).append(customer)
+        outcome = {}
+        for policy, customers in by_policy.items():
+            if policy:
+                outcome.update(policy._collection_next_reminders(customers))
+        for partner in self:
+            today_decision, decision, day = outcome.get(partner.commercial_partner_id.id, (None, None, None))
+            if decision:
+                partner.collection_next_level_id = decision.level.sudo(False)
+                partner.collection_next_date = day
+            elif today_decision:
+                partner.collection_next_note = today_decision.detail
+            else:
+                partner.collection_next_note = _("Nothing is open to remind, or no collection policy applies.")
+
+    def action_collection_view_case(self):
+        """Open this customer's collection case in the current company."""
+        self.ensure_one()
+        case = self.collection_case_id
+        action = self.env["ir.actions.act_window"]._for_xml_id("collections_management.collection_case_action")
+        action.update({"res_id": case.id, "views": [(False, "form")], "view_mode": "form"})
+        return action
+
+    def action_collection_send_now(self):
+        """*Send reminder now* from the customer form (collections managers)."""
+        return self.env["collection.run"]._action_send_now(self)
 
     def _compute_collection_user_is_manager(self):
         self.collection_user_is_manager = self.env.su or self.env.user.has_group(MANAGER_GROUP)

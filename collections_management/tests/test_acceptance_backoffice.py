@@ -160,6 +160,8 @@ class AcceptanceCommon(CaseworkCommon):
         if button.get("type") == "action":
             action = self.env["ir.actions.actions"].browse(int(button.get("name")))
             action = self.env[action.type].browse(action.id)
+            if action.type == "ir.actions.report":  # printed as the user, like the web client does
+                return self.env["ir.actions.report"].with_user(record.env.user)._render_qweb_html(action, record.ids)
             button_context = safe_eval(button.get("context") or "{}", {"id": record.id})
             return self._load_action(record.env.user, action, button_context)
         result = getattr(record, button.get("name"))()

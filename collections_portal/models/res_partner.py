@@ -291,12 +291,7 @@ class ResPartner(models.Model):
         (those of its bank journals, else the company's own) and, for each invoice of ``summary``
         still payable, the reference to quote so the payment is matched at once."""
         self.ensure_one()
-        journals = self.env["account.journal"].search(
-            [("type", "=", "bank"), ("company_id", "=", company.id), ("bank_account_id", "!=", False)]
-        )
-        accounts = journals.bank_account_id or company.partner_id.bank_ids.filtered(
-            lambda account: not account.company_id or account.company_id == company
-        )
+        accounts = company._collection_bank_accounts()
         references = [
             (invoice["move"], invoice["move"].payment_reference or invoice["move"].name)
             for invoice in summary["invoices"]

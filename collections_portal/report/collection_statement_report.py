@@ -18,11 +18,16 @@ class ReportCollectionStatement(models.AbstractModel):
             self._check_statement_access(partners, company)
         # The trust boundary of the back office: the user may see these customers' statement.
         partners_sudo = partners.sudo()
+        summaries = {partner.id: partner._collection_summary(company) for partner in partners_sudo}
         return {
             "doc_ids": docids,
             "doc_model": "res.partner",
             "docs": partners,
-            "summaries": {partner.id: partner._collection_summary(company) for partner in partners_sudo},
+            "summaries": summaries,
+            "bank_transfers": {
+                partner.id: partner._collection_bank_transfer(company, summaries[partner.id])
+                for partner in partners_sudo
+            },
         }
 
     @api.model
