@@ -262,6 +262,8 @@ class CollectionKpiSnapshot(models.Model):
                     first=first,
                 )
             )
+        # Fresh planner statistics: a first refresh fills the tables from nothing.
+        cr.execute("ANALYZE collection_kpi_snapshot; ANALYZE collection_kpi_roll_snapshot")
         self.env.invalidate_all()
 
     @api.model
