@@ -612,6 +612,7 @@ class TestExpectedPaymentAndForecast(KpiCommon):
         self.env["res.lang"]._activate_lang("es_ES")
         self.collector.lang = "es_ES"
         case = self.case.with_user(self.collector).with_context(lang=self.collector.lang)
+        case.invalidate_recordset(["expected_payment_note"])
         self.assertIn("15/06/2026", case.expected_payment_note)
         self.assertIn("26", case.expected_payment_note)
 
