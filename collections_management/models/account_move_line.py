@@ -38,13 +38,30 @@ class AccountMoveLine(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _collection_open_receivable_domain(self):
-        """Posted receivable journal items that are not settled yet (either sign)."""
+    def _collection_receivable_domain(self):
+        """Posted receivable journal items, settled or not (either sign)."""
         return Domain(
             [
                 ("parent_state", "=", "posted"),
                 ("account_id.account_type", "=", "asset_receivable"),
-                ("reconciled", "=", False),
+            ]
+        )
+
+    @api.model
+    def _collection_open_receivable_domain(self):
+        """Posted receivable journal items that are not settled yet (either sign)."""
+        return self._collection_receivable_domain() & Domain("reconciled", "=", False)
+
+    @api.model
+    def _collection_instalment_domain(self):
+        """Receivable instalments, open or settled: the ``payment_term`` items of posted entries on
+        receivable accounts with a positive balance. The KPI reports that look at a past day start
+        from these and count the reconciliations dated up to that day; what is open today is
+        ``_collection_open_domain``."""
+        return self._collection_receivable_domain() & Domain(
+            [
+                ("display_type", "=", "payment_term"),
+                ("balance", ">", 0),
             ]
         )
 
@@ -92,6 +109,16 @@ class AccountMoveLine(models.Model):
         query = Query(self.env, alias, SQL.identifier(self._table))
         query.add_where(Domain(domain).optimize_full(model)._to_sql(model, alias, query))
         return query
+
+    @api.model
+    def _collection_receivable_query(self, alias="aml"):
+        """SQL twin of ``_collection_receivable_domain`` (receivable items, settled or not)."""
+        return self._collection_query(self._collection_receivable_domain(), alias)
+
+    @api.model
+    def _collection_instalment_query(self, alias="aml"):
+        """SQL twin of ``_collection_instalment_domain`` (instalments, settled or not)."""
+        return self._collection_query(self._collection_instalment_domain(), alias)
 
     @api.model
     def _collection_open_query(self, alias="aml"):

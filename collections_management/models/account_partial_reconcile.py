@@ -7,6 +7,7 @@ class AccountPartialReconcile(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         partials = super().create(vals_list)
+        partials._collection_kpi_mark_stale()
         credit_notes = partials.filtered(lambda partial: partial.credit_move_id.move_id.move_type == "out_refund")
         if credit_notes:
             self.env["collection.dispute"]._close_from_credit_notes(credit_notes.debit_move_id)
@@ -14,6 +15,16 @@ class AccountPartialReconcile(models.Model):
         if payments:
             self.env["collection.case"]._collection_record_payments(payments)
         return partials
+
+    def unlink(self):
+        self._collection_kpi_mark_stale()
+        return super().unlink()
+
+    def _collection_kpi_mark_stale(self):
+        """The KPI snapshot of the months from these reconciliations' dates on must be recomputed."""
+        self.env["collection.kpi.snapshot"]._collection_mark_stale(
+            [(partial.company_id.id, partial.max_date) for partial in self]
+        )
 
     def _collection_is_customer_payment(self):
         """A payment (or bank statement line) applied to a customer's receivable instalment."""

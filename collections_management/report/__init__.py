@@ -5,6 +5,7 @@ from . import (
     collection_communication_report,
     collection_kpi_mixin,
     collection_kpi_report,
+    collection_kpi_snapshot,
     collection_productivity_report,
     collection_promise_report,
     collection_roll_rate_report,

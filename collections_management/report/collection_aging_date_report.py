@@ -3,7 +3,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .collection_aging_report import AGING_BUCKETS
-from .collection_kpi_mixin import KPI_DEPENDS, bucket_sql, case_scope_join, instalment_conditions
+from .collection_kpi_mixin import KPI_DEPENDS, bucket_sql, case_scope_join
 
 
 class CollectionAgingDateReport(models.Model):
@@ -84,9 +84,8 @@ class CollectionAgingDateReport(models.Model):
     def _from(self):
         return SQL(
             """
-              FROM account_move_line aml
+              FROM %(instalments)s
               JOIN account_move move ON move.id = aml.move_id
-              JOIN account_account account ON account.id = aml.account_id
               JOIN res_partner partner ON partner.id = move.commercial_partner_id
          LEFT JOIN LATERAL (
                    SELECT SUM(partial.amount) AS amount
@@ -96,6 +95,7 @@ class CollectionAgingDateReport(models.Model):
                    ) paid ON TRUE
               %(case_join)s
             """,
+            instalments=self._kpi_instalments()[0],
             date=self._get_aging_date(),
             case_join=case_scope_join(SQL("move.commercial_partner_id"), SQL("aml.company_id")),
         )
@@ -111,7 +111,7 @@ class CollectionAgingDateReport(models.Model):
                                    WHERE later.max_date > %(date)s))
                AND aml.balance - COALESCE(paid.amount, 0.0) > 0
             """,
-            instalment=instalment_conditions("aml", "account"),
+            instalment=self._kpi_instalments()[1],
             date=self._get_aging_date(),
         )
 

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .collection_kpi_mixin import KPI_DEPENDS, case_scope_join, instalment_conditions
+from .collection_kpi_mixin import KPI_DEPENDS, case_scope_join
 
 FORECAST_WEEKS = 13
 # Weight, in instalments, of the portfolio's average delay in a customer's expected delay: a
@@ -15,9 +15,10 @@ class CollectionCashForecastReport(models.Model):
     """Cash expected from open customer instalments over the next 13 weeks.
 
     Each open instalment is expected on its expected payment date (``_expected_payment_sql``):
-    due date plus the customer's usual delay, or the date of an open promise or of the next
-    date of a payment plan. Week 1 starts today. Amounts in a foreign currency are converted to the company currency at
-    today's rate."""
+    due date plus the customer's usual delay, or the date of an open promise, or for a payment
+    plan the date of the plan payment that completes it (the plan's payments still to come pay
+    the promise's instalments by amount, in the order of their due dates). Week 1 starts today.
+    Amounts in a foreign currency are converted to the company currency at today's rate."""
 
     _name = "collection.cash.forecast.report"
     _description = "Cash Forecast"
@@ -184,9 +185,8 @@ class CollectionCashForecastReport(models.Model):
                 SELECT aml.id, aml.company_id, move.commercial_partner_id AS partner_id, aml.currency_id,
                        aml.date_maturity, aml.balance, aml.amount_currency,
                        aml.date_maturity >= %(history_start)s AS in_history
-                  FROM account_move_line aml
+                  FROM %(instalments)s
                   JOIN account_move move ON move.id = aml.move_id
-                  JOIN account_account account ON account.id = aml.account_id
                  WHERE %(instalment)s
                    AND aml.date <= %(today)s
                    AND (NOT aml.reconciled OR aml.date_maturity >= %(history_start)s OR %(later_payments)s)
@@ -229,16 +229,35 @@ class CollectionCashForecastReport(models.Model):
                   FROM delays
                  GROUP BY company_id
             ),
-            promised AS (
-                SELECT DISTINCT ON (rel.line_id) rel.line_id, promise.id AS promise_id,
-                       COALESCE((SELECT MIN(plan.date) FROM collection_promise_line plan
-                                  WHERE plan.promise_id = promise.id AND plan.date >= %(today)s),
-                                promise.date) AS date
+            promised_lines AS (
+                SELECT DISTINCT ON (rel.line_id) rel.line_id, promise.id AS promise_id, promise.date
                   FROM collection_promise_move_line_rel rel
                   JOIN collection_promise promise ON promise.id = rel.promise_id
                  WHERE promise.state = 'open'
                    AND promise.date_made <= %(today)s
                  ORDER BY rel.line_id, promise.date_made DESC, promise.id DESC
+            ),
+            promised_amounts AS (
+                SELECT promised_lines.line_id, promised_lines.promise_id, promised_lines.date,
+                       SUM(GREATEST(state.residual, 0)) OVER (PARTITION BY promised_lines.promise_id
+                                                              ORDER BY state.date_maturity, state.id) AS owed_to
+                  FROM promised_lines
+                  JOIN state ON state.id = promised_lines.line_id
+            ),
+            plan AS (
+                SELECT plan.promise_id, plan.date,
+                       SUM(plan.amount) OVER (PARTITION BY plan.promise_id ORDER BY plan.date, plan.id) AS paid_to
+                  FROM collection_promise_line plan
+                 WHERE plan.date >= %(today)s
+                   AND plan.promise_id IN (SELECT promise_id FROM promised_lines)
+            ),
+            promised AS (
+                SELECT promised_amounts.line_id, promised_amounts.promise_id,
+                       COALESCE((SELECT MIN(plan.date) FROM plan
+                                  WHERE plan.promise_id = promised_amounts.promise_id
+                                    AND plan.paid_to >= promised_amounts.owed_to - 0.005),
+                                promised_amounts.date) AS date
+                  FROM promised_amounts
             ),
             forecast AS (
                 SELECT state.id AS line_id, state.company_id, state.partner_id, state.currency_id,
@@ -266,7 +285,8 @@ class CollectionCashForecastReport(models.Model):
             """,
             history_start=history_start,
             today=today,
-            instalment=instalment_conditions("aml", "account"),
+            instalments=self._kpi_instalments()[0],
+            instalment=self._kpi_instalments()[1],
             later_payments=later_payments,
             shrink=SHRINK_INSTALMENTS,
             open_filter=open_filter,

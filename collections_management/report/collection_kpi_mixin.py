@@ -22,20 +22,6 @@ KPI_DEPENDS = {
 }
 
 
-def instalment_conditions(line, account):
-    """SQL conditions of a receivable instalment that can be aged: the ``payment_term`` journal
-    item of a posted invoice on a receivable account, with a positive balance. ``line`` and
-    ``account`` are the aliases of account_move_line and account_account."""
-    return SQL(
-        """%(line)s.display_type = 'payment_term'
-           AND %(line)s.parent_state = 'posted'
-           AND %(account)s.account_type = 'asset_receivable'
-           AND %(line)s.balance > 0""",
-        line=SQL.identifier(line),
-        account=SQL.identifier(account),
-    )
-
-
 def bucket_sql(days_late):
     """SQL CASE giving the aging bucket key of ``days_late`` (same bounds as ``aging_bucket``)."""
     return SQL(
@@ -88,6 +74,20 @@ class CollectionKpiMixin(models.AbstractModel):
     @api.model
     def _kpi_ratios(self):
         return {}
+
+    @api.model
+    def _kpi_instalments(self, alias="aml"):
+        """(FROM, WHERE) of the receivable instalments, open or settled, as ``alias``: the SQL twin
+        of ``account.move.line._collection_instalment_domain``."""
+        query = self.env["account.move.line"]._collection_instalment_query(alias)
+        return query.from_clause, query.where_clause
+
+    @api.model
+    def _kpi_receivables(self, alias="aml"):
+        """(FROM, WHERE) of the posted receivable journal items, settled or not, as ``alias``: the
+        SQL twin of ``account.move.line._collection_receivable_domain``."""
+        query = self.env["account.move.line"]._collection_receivable_query(alias)
+        return query.from_clause, query.where_clause
 
     @api.model
     def _read_group_select(self, aggregate_spec, query):

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .collection_kpi_mixin import KPI_DEPENDS, case_scope_join, instalment_conditions
+from .collection_kpi_mixin import KPI_DEPENDS, case_scope_join
 
 # Months shown by the period reports, and months read before them for the count-back DSO.
 KPI_MONTHS = 24
@@ -190,7 +190,75 @@ class CollectionKpiReport(models.Model):
     def _with(self):
         today = self._today()
         first_month = fields.Date.start_of(fields.Date.subtract(today, months=KPI_MONTHS - 1), "month")
+        if self.env.context.get("collection_kpi_direct"):
+            monthly = self._direct_monthly_sql(today, first_month)
+        else:
+            self.env["collection.kpi.snapshot"]._collection_ensure_fresh()
+            monthly = self._snapshot_monthly_sql(today, first_month)
+        return SQL(
+            """
+            WITH %(monthly)s,
+            periods AS (
+                SELECT 'month' AS period_type, month_start AS date, month_end AS date_end,
+                       company_id, partner_id, days, ar_begin, sales, ar_end, current_end,
+                       sales_m0, sales_m1, sales_m2, sales_m3, sales_m4, sales_m5,
+                       days_m0, days_m1, days_m2, days_m3, days_m4, days_m5
+                  FROM monthly
+                 WHERE month_start >= %(first_month)s
+                 UNION ALL
+                SELECT 'quarter', quarter_start, quarter_end,
+                       company_id, partner_id, quarter_end - quarter_start + 1,
+                       COALESCE(SUM(ar_begin) FILTER (WHERE month_start = quarter_start), 0),
+                       SUM(sales),
+                       COALESCE(SUM(ar_end) FILTER (WHERE month_end = quarter_end), 0),
+                       COALESCE(SUM(current_end) FILTER (WHERE month_end = quarter_end), 0),
+                       COALESCE(SUM(sales_m0) FILTER (WHERE month_end = quarter_end), 0),
+                       COALESCE(SUM(sales_m1) FILTER (WHERE month_end = quarter_end), 0),
+                       COALESCE(SUM(sales_m2) FILTER (WHERE month_end = quarter_end), 0),
+                       COALESCE(SUM(sales_m3) FILTER (WHERE month_end = quarter_end), 0),
+                       COALESCE(SUM(sales_m4) FILTER (WHERE month_end = quarter_end), 0),
+                       COALESCE(SUM(sales_m5) FILTER (WHERE month_end = quarter_end), 0),
+                       quarter_end - date_trunc('month', quarter_end)::date + 1,
+                       %(quarter_days)s
+                  FROM (SELECT monthly.*, date_trunc('quarter', month_start)::date AS quarter_start,
+                               LEAST((date_trunc('quarter', month_start) + INTERVAL '3 month - 1 day')::date,
+                                     %(today)s) AS quarter_end
+                          FROM monthly
+                         WHERE month_start >= date_trunc('quarter', %(first_month)s::date)) quarter_months
+                 GROUP BY company_id, partner_id, quarter_start, quarter_end
+            )
+            """,
+            monthly=monthly,
+            first_month=first_month,
+            today=today,
+            quarter_days=self._month_days_sql(SQL("date_trunc('month', quarter_end)"), with_alias=False),
+        )
+
+    @api.model
+    def _month_days_sql(self, month_start, with_alias=True):
+        """SQL of the columns days_m1 … days_m5: the number of days of each of the 5 months before
+        the month starting on ``month_start``."""
+        return SQL(", ").join(
+            SQL(
+                "((%(month)s - make_interval(months => %(k)s) + INTERVAL '1 month')::date"
+                " - (%(month)s - make_interval(months => %(k)s))::date)%(alias)s",
+                month=month_start,
+                k=k,
+                alias=SQL(" AS %s", SQL.identifier(f"days_m{k}")) if with_alias else SQL(),
+            )
+            for k in range(1, COUNTBACK_MONTHS)
+        )
+
+    @api.model
+    def _direct_monthly_sql(self, today, first_month, company_ids=None):
+        """CTEs ending in ``monthly``: one row per company, customer and month from ``first_month``
+        to ``today``'s month, computed from the journal items and reconciliations dated up to
+        ``today`` (columns company_id, partner_id, month_start, month_end, days, ar_begin, ar_end,
+        sales, current_end, sales_m0 … sales_m5, days_m0 … days_m5). ``company_ids`` limits it to
+        these companies. The monthly snapshot (``collection.kpi.snapshot``) stores these rows for
+        the months already over; reports read them from there."""
         grid_start = fields.Date.subtract(first_month, months=COUNTBACK_MONTHS - 1)
+        company_filter = SQL("aml.company_id IN %s", tuple(company_ids)) if company_ids else SQL("TRUE")
         lags = SQL(", ").join(
             SQL(
                 "COALESCE(LAG(grid.sales, %s) OVER partner_months, 0) AS %s",
@@ -199,18 +267,9 @@ class CollectionKpiReport(models.Model):
             )
             for k in range(1, COUNTBACK_MONTHS)
         )
-        days = SQL(", ").join(
-            SQL(
-                "((grid.month_start - make_interval(months => %(k)s) + INTERVAL '1 month')::date"
-                " - (grid.month_start - make_interval(months => %(k)s))::date) AS %(column)s",
-                k=k,
-                column=SQL.identifier(f"days_m{k}"),
-            )
-            for k in range(1, COUNTBACK_MONTHS)
-        )
         return SQL(
             """
-            WITH months AS (
+            months AS (
                 SELECT m::date AS month_start,
                        LEAST((m + INTERVAL '1 month - 1 day')::date, %(today)s) AS month_end
                   FROM generate_series(%(grid_start)s::date, %(today)s::date, INTERVAL '1 month') m
@@ -221,12 +280,11 @@ class CollectionKpiReport(models.Model):
                        aml.date_maturity, aml.balance,
                        aml.display_type = 'payment_term' AS is_sale,
                        (%(instalment)s) AS is_instalment
-                  FROM account_move_line aml
-                  JOIN account_account account ON account.id = aml.account_id
+                  FROM %(receivables)s
              LEFT JOIN res_partner line_partner ON line_partner.id = aml.partner_id
-                 WHERE aml.parent_state = 'posted'
-                   AND account.account_type = 'asset_receivable'
+                 WHERE %(receivable)s
                    AND aml.date <= %(today)s
+                   AND %(company_filter)s
             ),
             movements AS (
                 SELECT company_id, partner_id,
@@ -292,47 +350,97 @@ class CollectionKpiReport(models.Model):
                        %(days)s
                   FROM grid
                 WINDOW partner_months AS (PARTITION BY grid.company_id, grid.partner_id ORDER BY grid.month_start)
-            ),
-            periods AS (
-                SELECT 'month' AS period_type, month_start AS date, month_end AS date_end,
-                       company_id, partner_id, days, ar_begin, sales, ar_end, current_end,
-                       sales_m0, sales_m1, sales_m2, sales_m3, sales_m4, sales_m5,
-                       days_m0, days_m1, days_m2, days_m3, days_m4, days_m5
-                  FROM monthly
-                 WHERE month_start >= %(first_month)s
-                 UNION ALL
-                SELECT 'quarter', date_trunc('quarter', month_start)::date, MAX(month_end),
-                       company_id, partner_id, SUM(days),
-                       SUM(ar_begin) FILTER (WHERE month_start = date_trunc('quarter', month_start)),
-                       SUM(sales),
-                       SUM(ar_end) FILTER (WHERE month_end = quarter_end),
-                       SUM(current_end) FILTER (WHERE month_end = quarter_end),
-                       SUM(sales_m0) FILTER (WHERE month_end = quarter_end),
-                       SUM(sales_m1) FILTER (WHERE month_end = quarter_end),
-                       SUM(sales_m2) FILTER (WHERE month_end = quarter_end),
-                       SUM(sales_m3) FILTER (WHERE month_end = quarter_end),
-                       SUM(sales_m4) FILTER (WHERE month_end = quarter_end),
-                       SUM(sales_m5) FILTER (WHERE month_end = quarter_end),
-                       MAX(days_m0) FILTER (WHERE month_end = quarter_end),
-                       MAX(days_m1) FILTER (WHERE month_end = quarter_end),
-                       MAX(days_m2) FILTER (WHERE month_end = quarter_end),
-                       MAX(days_m3) FILTER (WHERE month_end = quarter_end),
-                       MAX(days_m4) FILTER (WHERE month_end = quarter_end),
-                       MAX(days_m5) FILTER (WHERE month_end = quarter_end)
-                  FROM (SELECT monthly.*,
-                               MAX(month_end) OVER (PARTITION BY company_id, partner_id,
-                                                    date_trunc('quarter', month_start)) AS quarter_end
-                          FROM monthly
-                         WHERE month_start >= date_trunc('quarter', %(first_month)s::date)) quarter_months
-                 GROUP BY company_id, partner_id, date_trunc('quarter', month_start)
             )
             """,
             today=today,
             grid_start=grid_start,
             first_month=first_month,
-            instalment=instalment_conditions("aml", "account"),
+            receivables=self._kpi_receivables()[0],
+            receivable=self._kpi_receivables()[1],
+            instalment=self._kpi_instalments()[1],
+            company_filter=company_filter,
             lags=lags,
-            days=days,
+            days=self._month_days_sql(SQL("grid.month_start")),
+        )
+
+    @api.model
+    def _snapshot_monthly_sql(self, today, first_month):
+        """CTEs ending in ``monthly`` (the columns of ``_direct_monthly_sql``): the months already
+        over are read from the monthly snapshot, the current month is computed from the journal
+        items: its movements, what is not due yet today, and the snapshot of the month before
+        (receivables at start, sales of the earlier months)."""
+        month_start = fields.Date.start_of(today, "month")
+        previous = fields.Date.subtract(month_start, months=1)
+        return SQL(
+            """
+            live_parts AS (
+                SELECT company_id, partner_id, ar_end AS ar_begin, 0 AS movement, 0 AS sales, 0 AS current_end,
+                       sales AS sales_m1, sales_m1 AS sales_m2, sales_m2 AS sales_m3, sales_m3 AS sales_m4,
+                       sales_m4 AS sales_m5
+                  FROM collection_kpi_snapshot
+                 WHERE month = %(previous)s
+                 UNION ALL
+                SELECT aml.company_id, COALESCE(line_partner.commercial_partner_id, aml.partner_id),
+                       0, aml.balance, CASE WHEN aml.display_type = 'payment_term' THEN aml.balance ELSE 0 END, 0,
+                       0, 0, 0, 0, 0
+                  FROM %(receivables)s
+             LEFT JOIN res_partner line_partner ON line_partner.id = aml.partner_id
+                 WHERE %(receivable)s
+                   AND aml.date BETWEEN %(month_start)s AND %(today)s
+                 UNION ALL
+                SELECT aml.company_id, COALESCE(line_partner.commercial_partner_id, aml.partner_id),
+                       0, 0, 0, aml.balance - COALESCE(paid.amount, 0),
+                       0, 0, 0, 0, 0
+                  FROM %(instalments)s
+             LEFT JOIN res_partner line_partner ON line_partner.id = aml.partner_id
+             LEFT JOIN LATERAL (
+                       SELECT SUM(partial.amount) AS amount
+                         FROM account_partial_reconcile partial
+                        WHERE partial.debit_move_id = aml.id
+                          AND partial.max_date <= %(today)s
+                       ) paid ON TRUE
+                 WHERE %(instalment)s
+                   AND aml.date_maturity >= %(today)s
+                   AND aml.date <= %(today)s
+            ),
+            live AS (
+                SELECT company_id, partner_id, SUM(ar_begin) AS ar_begin, SUM(movement) AS movement,
+                       SUM(sales) AS sales, SUM(current_end) AS current_end, SUM(sales_m1) AS sales_m1,
+                       SUM(sales_m2) AS sales_m2, SUM(sales_m3) AS sales_m3, SUM(sales_m4) AS sales_m4,
+                       SUM(sales_m5) AS sales_m5
+                  FROM live_parts
+                 GROUP BY company_id, partner_id
+            ),
+            monthly AS (
+                SELECT company_id, partner_id, month AS month_start,
+                       (month + INTERVAL '1 month - 1 day')::date AS month_end,
+                       ((month + INTERVAL '1 month')::date - month) AS days,
+                       ar_begin, ar_end, sales, current_end,
+                       sales AS sales_m0, sales_m1, sales_m2, sales_m3, sales_m4, sales_m5,
+                       ((month + INTERVAL '1 month')::date - month) AS days_m0,
+                       %(snapshot_days)s
+                  FROM collection_kpi_snapshot
+                 WHERE month >= date_trunc('quarter', %(first_month)s::date) AND month < %(month_start)s
+                 UNION ALL
+                SELECT company_id, partner_id, %(month_start)s::date, %(today)s::date,
+                       %(today)s::date - %(month_start)s::date + 1,
+                       ar_begin, ar_begin + movement, sales, current_end,
+                       sales, sales_m1, sales_m2, sales_m3, sales_m4, sales_m5,
+                       %(today)s::date - %(month_start)s::date + 1,
+                       %(live_days)s
+                  FROM live
+            )
+            """,
+            previous=previous,
+            month_start=month_start,
+            today=today,
+            first_month=first_month,
+            receivables=self._kpi_receivables()[0],
+            receivable=self._kpi_receivables()[1],
+            instalments=self._kpi_instalments()[0],
+            instalment=self._kpi_instalments()[1],
+            snapshot_days=self._month_days_sql(SQL("month")),
+            live_days=self._month_days_sql(SQL("%s::date", month_start)),
         )
 
     @api.model

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .collection_kpi_mixin import KPI_DEPENDS, case_scope_join, instalment_conditions
+from .collection_kpi_mixin import KPI_DEPENDS, case_scope_join
 
 
 class CollectionProductivityReport(models.Model):
@@ -80,8 +80,7 @@ class CollectionProductivityReport(models.Model):
                 SELECT partial.max_date, aml.company_id, move.commercial_partner_id, collection_case.user_id,
                        0, 0, 0.0, 0.0, partial.amount
                   FROM account_partial_reconcile partial
-                  JOIN account_move_line aml ON aml.id = partial.debit_move_id
-                  JOIN account_account account ON account.id = aml.account_id
+                  JOIN (%(instalments)s) ON aml.id = partial.debit_move_id
                   JOIN account_move move ON move.id = aml.move_id
                   JOIN account_move_line counterpart ON counterpart.id = partial.credit_move_id
                   JOIN account_move counterpart_move ON counterpart_move.id = counterpart.move_id
@@ -93,7 +92,8 @@ class CollectionProductivityReport(models.Model):
             )
             """,
             case_join=case_scope_join(SQL("move.commercial_partner_id"), SQL("aml.company_id")),
-            instalment=instalment_conditions("aml", "account"),
+            instalments=self._kpi_instalments()[0],
+            instalment=self._kpi_instalments()[1],
         )
 
     @api.model

@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .collection_aging_report import AGING_BUCKETS
-from .collection_kpi_mixin import KPI_DEPENDS, bucket_sql, case_scope_join, instalment_conditions
+from .collection_kpi_mixin import KPI_DEPENDS, bucket_sql, case_scope_join
 from .collection_kpi_report import KPI_MONTHS
 
 
@@ -83,22 +83,47 @@ class CollectionRollRateReport(models.Model):
         first_month = fields.Date.start_of(fields.Date.subtract(today, months=KPI_MONTHS), "month")
         # The last month end whose next month is over.
         last_day = fields.Date.subtract(fields.Date.start_of(today, "month"), months=1, days=1)
-        if today == fields.Date.end_of(today, "month"):
+        if today == fields.Date.end_of(today, "month") and self.env.context.get("collection_kpi_direct"):
             last_day = fields.Date.end_of(fields.Date.subtract(today, months=1), "month")
+        if self.env.context.get("collection_kpi_direct"):
+            return SQL("WITH %s", self._direct_moves_sql(first_month, last_day))
+        # The snapshot holds the months already over: on a month's last day, the month before it
+        # shows from the next day on.
+        self.env["collection.kpi.snapshot"]._collection_ensure_fresh()
+        return SQL(
+            """
+            WITH moves AS (
+                SELECT company_id, partner_id, month AS date, bucket, amount_start, amount_rolled, amount_stayed,
+                       amount_collected
+                  FROM collection_kpi_roll_snapshot
+                 WHERE month BETWEEN %s AND %s
+            )
+            """,
+            first_month,
+            last_day,
+        )
+
+    @api.model
+    def _direct_moves_sql(self, first_month, last_day, company_ids=None):
+        """CTEs ending in ``moves``: per company, customer, month end from ``first_month`` to
+        ``last_day`` (a month end) and bucket, the balance then and what became of it a month
+        later, computed from the journal items and reconciliations. The monthly snapshot
+        (``collection.kpi.snapshot``) stores these rows; the report reads them from there."""
+        company_filter = SQL("aml.company_id IN %s", tuple(company_ids)) if company_ids else SQL("TRUE")
         days_start = SQL("(pairs.day - pairs.date_maturity)")
         days_next = SQL("(pairs.next_day - pairs.date_maturity)")
         return SQL(
             """
-            WITH lines AS (
+            lines AS (
                 SELECT aml.id, aml.company_id, move.commercial_partner_id AS partner_id, aml.date,
                        aml.date_maturity, aml.balance,
                        CASE WHEN aml.reconciled THEN (
                            SELECT MAX(partial.max_date) FROM account_partial_reconcile partial
                             WHERE partial.debit_move_id = aml.id) END AS date_closed
-                  FROM account_move_line aml
+                  FROM %(instalments)s
                   JOIN account_move move ON move.id = aml.move_id
-                  JOIN account_account account ON account.id = aml.account_id
                  WHERE %(instalment)s
+                   AND %(company_filter)s
                    AND aml.date <= %(last_day)s
                    AND (NOT aml.reconciled OR aml.id IN (
                         SELECT partial.debit_move_id FROM account_partial_reconcile partial
@@ -142,7 +167,9 @@ class CollectionRollRateReport(models.Model):
                  GROUP BY 1, 2, 3, 4
             )
             """,
-            instalment=instalment_conditions("aml", "account"),
+            instalments=self._kpi_instalments()[0],
+            instalment=self._kpi_instalments()[1],
+            company_filter=company_filter,
             first_month=first_month,
             last_day=last_day,
             bucket_start=bucket_sql(days_start),

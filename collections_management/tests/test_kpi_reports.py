@@ -6,6 +6,7 @@ from datetime import date, datetime
 import openpyxl
 
 from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.tests import freeze_time, new_test_user, tagged
 
 from ..models.collection_promise import CREATING
@@ -260,6 +261,108 @@ class TestRollRates(KpiCommon):
         self.assertEqual(april[date(2026, 4, 1)], (83.33,), "(400 + 600) / 1200 over both buckets")
 
 
+@tagged("post_install", "-at_install")
+@freeze_time(KpiCommon.TODAY)
+class TestKpiSnapshot(KpiCommon):
+    """The KPI and roll-rate reports read the months already over from a monthly snapshot: it must
+    give the figures of the direct computation from the journal items, also after a late change
+    dated in a past month."""
+
+    KPI_MEASURES = [
+        "ar_begin:sum",
+        "sales:sum",
+        "ar_end:sum",
+        "current_end:sum",
+        "dso:sum",
+        "dso_countback:sum",
+        "bpdso:sum",
+        "cei:sum",
+        "overdue_share:sum",
+    ]
+    ROLL_MEASURES = ["amount_start:sum", "amount_rolled:sum", "amount_stayed:sum", "amount_collected:sum"]
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # More variety: INV5 of February, partly paid in March; INV6 of April, due in June, partly
+        # paid in June.
+        cls.inv5 = cls._dated_invoice(cls.customer_b, 900.0, "2026-02-10", "2026-03-12")
+        cls._register_payment(cls.inv5, amount=300.0, payment_date="2026-03-20")
+        cls.inv6 = cls._dated_invoice(cls.customer, 700.0, "2026-04-28", "2026-06-28")
+        cls._register_payment(cls.inv6, amount=250.0, payment_date="2026-06-10")
+
+    def _read(self, model, groupby, measures, direct=False, user=None):
+        report = self.env[model].with_user(user or self.manager).with_context(collection_kpi_direct=direct)
+        return {tuple(row[: len(groupby)]): row[len(groupby) :] for row in report._read_group([], groupby, measures)}
+
+    def assertSnapshotMatchesDirect(self, user=None):
+        for groupby in (["date:month"], ["date:month", "partner_id"], ["partner_id"]):
+            for period_type in ("month", "quarter"):
+                domain = [("period_type", "=", period_type)]
+                report = self.env["collection.kpi.report"].with_user(user or self.manager)
+                snapshot = report._read_group(domain, groupby, self.KPI_MEASURES)
+                direct = report.with_context(collection_kpi_direct=True)._read_group(domain, groupby, self.KPI_MEASURES)
+                self.assertEqual(snapshot, direct, f"KPIs per {groupby} and {period_type}")
+        for groupby in (["date:month", "bucket"], ["partner_id", "bucket"]):
+            self.assertEqual(
+                self._read("collection.roll.rate.report", groupby, self.ROLL_MEASURES, user=user),
+                self._read("collection.roll.rate.report", groupby, self.ROLL_MEASURES, direct=True, user=user),
+                f"roll rates per {groupby}",
+            )
+
+    def _may(self):
+        return self._read("collection.kpi.report", ["date:month"], ["ar_end:sum", "current_end:sum"])[
+            (date(2026, 5, 1),)
+        ]
+
+    def test_snapshot_gives_the_direct_figures(self):
+        self.assertSnapshotMatchesDirect()
+        self.assertSnapshotMatchesDirect(self.collector)
+        months = self.env["collection.kpi.snapshot"].search([]).mapped("month")
+        self.assertNotIn(date(2026, 6, 1), months, "the current month is computed live, never stored")
+        self.assertIn(date(2026, 5, 1), months)
+
+    def test_late_payment_dated_in_a_past_month(self):
+        """May ends with 1750 + INV5's 600 + INV6's 700 = 3050 owed, 750 (INV3) + 700 (INV6) not due.
+        A payment of 100 on INV2 dated 05-10, entered today, lowers May's receivables to 2950 (and
+        the roll rates of April) at once."""
+        self.assertEqual(self._may(), (3050.0, 1450.0))
+        self._register_payment(self.inv2, amount=100.0, payment_date="2026-05-10")
+        self.assertEqual(self._may(), (2950.0, 1450.0))
+        self.assertSnapshotMatchesDirect()
+        # A payment of INV6 dated 05-20 (before it is due): May's current receivables drop too.
+        self._register_payment(self.inv6, amount=50.0, payment_date="2026-05-20")
+        self.assertEqual(self._may(), (2900.0, 1400.0))
+        self.assertSnapshotMatchesDirect()
+
+    def test_reset_to_draft_and_cancel_a_past_invoice(self):
+        self._may()
+        self.inv6.button_draft()
+        self.assertEqual(self._may(), (2350.0, 750.0))
+        self.assertSnapshotMatchesDirect()
+        self.inv6.action_post()
+        self.assertEqual(self._may(), (3050.0, 1450.0))
+        self.assertSnapshotMatchesDirect()
+
+    def test_daily_refresh_finds_changes_made_without_the_orm(self):
+        """An import script deletes March's partial payment of INV5 with SQL: no write marks the
+        snapshot stale, the daily refresh finds the month by its fingerprint."""
+        self._may()
+        partial = self.inv5.line_ids.matched_credit_ids
+        self.env.cr.execute("DELETE FROM account_partial_reconcile WHERE id = %s", [partial.id])
+        self.env.invalidate_all()
+        stale = self._read("collection.roll.rate.report", ["date:month", "bucket"], self.ROLL_MEASURES)
+        direct = self._read("collection.roll.rate.report", ["date:month", "bucket"], self.ROLL_MEASURES, direct=True)
+        self.assertNotEqual(stale, direct, "the snapshot does not know yet")
+        self.env["collection.kpi.snapshot"]._cron_refresh()
+        self.assertSnapshotMatchesDirect()
+
+    def test_refresh_is_for_managers(self):
+        with self.assertRaises(AccessError):
+            self.env["collection.kpi.snapshot"].with_user(self.collector).action_refresh()
+        self.assertTrue(self.env["collection.kpi.snapshot"].with_user(self.manager).action_refresh())
+
+
 class ActivityCommon(KpiCommon):
     """The portfolio of ``KpiCommon`` with promises and communications.
 
@@ -499,6 +602,20 @@ class TestExpectedPaymentAndForecast(KpiCommon):
         case = self.case.with_user(self.collector)
         self.assertRecordValues(case, [{"expected_payment_date": date(2026, 6, 15), "expected_delay": 26}])
 
+    def test_priority_explains_the_expected_payment_in_the_users_language(self):
+        self.assertEqual(
+            self.case.with_user(self.collector).expected_payment_note,
+            "Expected to pay around 06/15/2026 (usually 26 days late).",
+        )
+        # In the collector's language and date format (the Spanish text itself comes with the
+        # translation template regenerated after merging: Odoo drops po entries missing from it).
+        self.env["res.lang"]._activate_lang("es_ES")
+        self.collector.lang = "es_ES"
+        case = self.case.with_user(self.collector).with_context(lang=self.collector.lang)
+        case.invalidate_recordset(["expected_payment_note"])
+        self.assertIn("15/06/2026", case.expected_payment_note)
+        self.assertIn("26", case.expected_payment_note)
+
     def test_open_promise_overrides_the_habits(self):
         """A promise made today to pay INV4 by 06-30 moves it from 07-19 to 06-30."""
         line4 = self._instalments(self.inv4)
@@ -513,6 +630,25 @@ class TestExpectedPaymentAndForecast(KpiCommon):
         )
         line4.invalidate_recordset(["collection_expected_date"])
         self.assertEqual(line4.collection_expected_date, date(2026, 6, 30))
+
+    def test_payment_plan_pays_the_instalments_by_amount(self):
+        """A plan for Northwind's INV3 (750 USD still due) and INV4 (300): 800 on 06-20, 250 on 07-10.
+        The first payment covers INV3 whole (and 50 of INV4): INV3 is expected on 06-20, INV4 once the
+        second payment completes it, on 07-10 (not on the plan's next date for both)."""
+        line3, line4 = self._instalments(self.inv3), self._instalments(self.inv4)
+        self.env["collection.promise"].create(
+            {
+                "partner_id": self.customer_b.id,
+                "company_id": self.company.id,
+                "line_ids": [Command.set((line3 + line4).ids)],
+                "plan_line_ids": [
+                    Command.create({"date": "2026-06-20", "amount": 800.0}),
+                    Command.create({"date": "2026-07-10", "amount": 250.0}),
+                ],
+            }
+        )
+        (line3 + line4).invalidate_recordset(["collection_expected_date"])
+        self.assertEqual((line3 + line4).mapped("collection_expected_date"), [date(2026, 6, 20), date(2026, 7, 10)])
 
     def test_cash_forecast_by_week_in_company_currency_at_todays_rate(self):
         """Week 1 starts today. INV2 400 in week 1; INV3 1500 EUR still due, at today's rate of 2.5 EUR per

@@ -1,0 +1,326 @@
+import logging
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .collection_kpi_report import COUNTBACK_MONTHS, KPI_MONTHS
+
+_logger = logging.getLogger(__name__)
+
+# Serializes the refreshes of the snapshot (two users opening a report at once).
+SNAPSHOT_LOCK = 0x636B7069  # "ckpi"
+
+
+class CollectionKpiSnapshot(models.Model):
+    """Month-end figures of each customer, for the months already over: receivables at the start
+    and end of the month, credit sales of the month and of the five months before it, what was
+    not yet due at month end. The KPI report reads the past months here and computes only the
+    current month from the journal items.
+
+    A past month changes only when a journal entry or a reconciliation dated in it (or before it)
+    changes: posting, resetting or cancelling an entry and creating or removing a reconciliation
+    mark the months from its date on as stale (``collection.kpi.snapshot.month``), and the next
+    report or the daily refresh recomputes them. The daily refresh also compares a fingerprint
+    of each month's journal items and reconciliations, for changes made without the ORM."""
+
+    _name = "collection.kpi.snapshot"
+    _description = "Collections KPI Monthly Snapshot"
+    _log_access = False
+    _order = "month desc, partner_id"
+    _rec_name = "month"
+
+    company_id = fields.Many2one("res.company", required=True, readonly=True, ondelete="cascade")
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, readonly=True, ondelete="cascade")
+    month = fields.Date(required=True, readonly=True, help="First day of the month.")
+    ar_begin = fields.Float(string="Receivables at Start", readonly=True)
+    ar_end = fields.Float(string="Receivables at End", readonly=True)
+    sales = fields.Float(string="Credit Sales", readonly=True)
+    current_end = fields.Float(string="Current Receivables at End", readonly=True)
+    sales_m1 = fields.Float(readonly=True)
+    sales_m2 = fields.Float(readonly=True)
+    sales_m3 = fields.Float(readonly=True)
+    sales_m4 = fields.Float(readonly=True)
+    sales_m5 = fields.Float(readonly=True)
+
+    _company_month_idx = models.Index("(company_id, month, partner_id)")
+
+    # ------------------------------------------------------------------
+    # Freshness
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _collection_window(self, today=None):
+        """(first month, last month) the snapshot holds: from the start of the quarter 24 months
+        ago (the reports' oldest month) to the month before ``today``'s."""
+        today = today or fields.Date.context_today(self)
+        first = fields.Date.start_of(fields.Date.subtract(today, months=KPI_MONTHS), "quarter")
+        last = fields.Date.subtract(fields.Date.start_of(today, "month"), months=1)
+        return first, last
+
+    @api.model
+    def _collection_stale_months(self, first, last):
+        """{company id: first month to recompute}: the months of the window without a snapshot or
+        marked stale."""
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT company.id, MIN(m.month)
+                  FROM res_company company
+            CROSS JOIN (SELECT m::date AS month
+                          FROM generate_series(%(first)s::date, %(last)s::date, INTERVAL '1 month') m) m
+             LEFT JOIN collection_kpi_snapshot_month done ON done.company_id = company.id
+                                                         AND done.month = m.month
+                 WHERE done.id IS NULL OR done.stale
+                 GROUP BY company.id
+                """,
+                first=first,
+                last=last,
+            )
+        )
+        return dict(rows)
+
+    @api.model
+    def _collection_ensure_fresh(self):
+        """Recompute the months of the snapshot that are missing or stale (called by the reports
+        before they read it; usually nothing to do)."""
+        first, last = self._collection_window()
+        self._collection_flush_inputs()
+        stale = self._collection_stale_months(first, last)
+        if stale:
+            self._collection_refresh(stale)
+
+    @api.model
+    def _collection_flush_inputs(self):
+        for model in ("account.move", "account.move.line", "account.partial.reconcile", "res.partner"):
+            self.env[model].flush_model()
+
+    @api.model
+    def _cron_refresh(self):
+        """Daily: compare each past month's fingerprint with the one the snapshot was computed
+        from, and recompute the months that changed (and the missing or stale ones)."""
+        self.action_refresh(check_inputs=True)
+
+    @api.model
+    def action_refresh(self, check_inputs=True):
+        """Bring the snapshot up to date now. With ``check_inputs``, months whose journal items or
+        reconciliations changed without the ORM noticing are found by their fingerprint. Managers
+        only (they read the snapshot)."""
+        self.check_access("read")
+        first, last = self._collection_window()
+        self._collection_flush_inputs()
+        if check_inputs:
+            self._collection_mark_changed(first, last)
+        stale = self._collection_stale_months(first, last)
+        if stale:
+            self._collection_refresh(stale)
+        return True
+
+    @api.model
+    def _collection_fingerprint_sql(self, first, last):
+        """SQL of (company_id, month, fingerprint) of the inputs of each month of the window: the
+        posted receivable journal items dated in it (those before the window count in its first
+        month) and the reconciliations of receivable instalments dated in it (same)."""
+        return SQL(
+            """
+            SELECT company_id, month,
+                   COUNT(*)::text || ':' || SUM(amount)::text || ':' || SUM(signature)::text AS fingerprint
+              FROM (SELECT aml.company_id, GREATEST(date_trunc('month', aml.date)::date, %(first)s) AS month,
+                           aml.balance AS amount,
+                           hashtextextended(concat_ws(',', aml.id, aml.partner_id, aml.balance, aml.date,
+                                                      aml.date_maturity, aml.display_type), 0)::numeric
+                               AS signature
+                      FROM %(receivables)s
+                     WHERE %(receivable)s
+                       AND aml.date <= (%(last)s::date + INTERVAL '1 month - 1 day')::date
+                     UNION ALL
+                    SELECT aml.company_id, GREATEST(date_trunc('month', partial.max_date)::date, %(first)s),
+                           partial.amount,
+                           hashtextextended(concat_ws(',', partial.id, partial.debit_move_id, partial.amount,
+                                                      partial.max_date), 1)::numeric
+                      FROM account_partial_reconcile partial
+                      JOIN account_move_line aml ON aml.id = partial.debit_move_id
+                     WHERE aml.display_type = 'payment_term'
+                       AND partial.max_date <= (%(last)s::date + INTERVAL '1 month - 1 day')::date
+                   ) inputs
+             GROUP BY company_id, month
+            """,
+            receivables=self.env["collection.kpi.report"]._kpi_receivables()[0],
+            receivable=self.env["collection.kpi.report"]._kpi_receivables()[1],
+            first=first,
+            last=last,
+        )
+
+    @api.model
+    def _collection_mark_changed(self, first, last):
+        """Mark stale the months of the window whose fingerprint differs from the one stored."""
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH prints AS MATERIALIZED (%(fingerprints)s)
+                UPDATE collection_kpi_snapshot_month done
+                   SET stale = TRUE
+                 WHERE NOT done.stale
+                   AND done.month BETWEEN %(first)s AND %(last)s
+                   AND done.fingerprint IS DISTINCT FROM COALESCE(
+                       (SELECT prints.fingerprint FROM prints
+                         WHERE prints.company_id = done.company_id AND prints.month = done.month), '')
+                """,
+                fingerprints=self._collection_fingerprint_sql(first, last),
+                first=first,
+                last=last,
+            )
+        )
+        if self.env.cr.rowcount:
+            _logger.info("KPI snapshot: %s month(s) changed since they were computed", self.env.cr.rowcount)
+
+    @api.model
+    def _collection_refresh(self, stale):
+        """Recompute the snapshot of each company of ``stale`` ({company id: first month}) from
+        that month to the last month over, in SQL (one statement per company and table)."""
+        cr = self.env.cr
+        cr.execute(SQL("SELECT pg_advisory_xact_lock(%s)", SNAPSHOT_LOCK))
+        first, last = self._collection_window()
+        # Another transaction may have refreshed it while this one waited for the lock.
+        stale = {
+            company_id: max(month, stale[company_id])
+            for company_id, month in self._collection_stale_months(first, last).items()
+            if company_id in stale
+        }
+        kpi = self.env["collection.kpi.report"]
+        roll = self.env["collection.roll.rate.report"]
+        last_day = fields.Date.end_of(last, "month")
+        for company_id, start in stale.items():
+            columns = SQL(
+                "company_id, partner_id, month, ar_begin, ar_end, sales, current_end, %s",
+                SQL(", ").join(SQL.identifier(f"sales_m{k}") for k in range(1, COUNTBACK_MONTHS)),
+            )
+            cr.execute(
+                SQL(
+                    """
+                    DELETE FROM collection_kpi_snapshot WHERE company_id = %(company)s AND month >= %(start)s;
+                    INSERT INTO collection_kpi_snapshot (%(columns)s)
+                    WITH %(monthly)s
+                    SELECT %(columns)s
+                      FROM (SELECT monthly.*, month_start AS month FROM monthly) monthly
+                     WHERE month_start >= %(start)s
+                       AND (ar_begin <> 0 OR ar_end <> 0 OR sales <> 0 OR current_end <> 0 OR sales_m1 <> 0
+                            OR sales_m2 <> 0
+                            OR sales_m3 <> 0 OR sales_m4 <> 0 OR sales_m5 <> 0)
+                    """,
+                    company=company_id,
+                    start=start,
+                    columns=columns,
+                    monthly=kpi._direct_monthly_sql(last_day, start, company_ids=[company_id]),
+                )
+            )
+            # A month's roll rates follow its balance into the next month: a change dated in
+            # ``start`` also changes the roll rates of the month before.
+            roll_start = max(fields.Date.subtract(start, months=1), first)
+            roll_last = fields.Date.subtract(last, days=1)
+            cr.execute(
+                SQL(
+                    """
+                    DELETE FROM collection_kpi_roll_snapshot WHERE company_id = %(company)s AND month >= %(start)s;
+                    INSERT INTO collection_kpi_roll_snapshot (company_id, partner_id, month, bucket, amount_start,
+                                                              amount_rolled, amount_stayed, amount_collected)
+                    WITH %(moves)s
+                    SELECT company_id, partner_id, date, bucket, amount_start, COALESCE(amount_rolled, 0),
+                           COALESCE(amount_stayed, 0), amount_collected
+                      FROM moves
+                     WHERE date >= %(start)s
+                    """,
+                    company=company_id,
+                    start=roll_start,
+                    moves=roll._direct_moves_sql(roll_start, roll_last, company_ids=[company_id]),
+                )
+            )
+            cr.execute(
+                SQL(
+                    """
+                    DELETE FROM collection_kpi_snapshot_month
+                     WHERE company_id = %(company)s AND (month >= %(start)s OR month < %(first)s);
+                    INSERT INTO collection_kpi_snapshot_month (company_id, month, stale, fingerprint, refresh_date)
+                    SELECT %(company)s, m.month, FALSE, COALESCE(prints.fingerprint, ''), NOW() AT TIME ZONE 'UTC'
+                      FROM (SELECT m::date AS month
+                              FROM generate_series(%(start)s::date, %(last)s::date, INTERVAL '1 month') m) m
+                 LEFT JOIN (%(fingerprints)s) prints ON prints.company_id = %(company)s AND prints.month = m.month
+                    """,
+                    company=company_id,
+                    start=start,
+                    first=first,
+                    last=last,
+                    fingerprints=self._collection_fingerprint_sql(first, last),
+                )
+            )
+            cr.execute(
+                SQL(
+                    """
+                    DELETE FROM collection_kpi_snapshot WHERE company_id = %(company)s AND month < %(first)s;
+                    DELETE FROM collection_kpi_roll_snapshot WHERE company_id = %(company)s AND month < %(first)s;
+                    """,
+                    company=company_id,
+                    first=first,
+                )
+            )
+        # Fresh planner statistics: a first refresh fills the tables from nothing.
+        cr.execute("ANALYZE collection_kpi_snapshot; ANALYZE collection_kpi_roll_snapshot")
+        self.env.invalidate_all()
+
+    @api.model
+    def _collection_mark_stale(self, dates):
+        """Mark stale the months of the snapshot from these dates on: ``dates`` is a list of
+        (company id, date) of posted journal items or reconciliations that changed."""
+        earliest = {}
+        for company_id, date in dates:
+            if company_id and date and (company_id not in earliest or date < earliest[company_id]):
+                earliest[company_id] = date
+        for company_id, date in earliest.items():
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE collection_kpi_snapshot_month SET stale = TRUE
+                        WHERE company_id = %s AND month >= date_trunc('month', %s::date) AND NOT stale""",
+                    company_id,
+                    date,
+                )
+            )
+
+
+class CollectionKpiSnapshotRoll(models.Model):
+    """Roll rates of each customer, month end and aging bucket, for the months whose next month
+    is over (see ``collection.kpi.snapshot``)."""
+
+    _name = "collection.kpi.roll.snapshot"
+    _description = "Collections Roll Rate Monthly Snapshot"
+    _log_access = False
+    _order = "month desc, partner_id, bucket"
+    _rec_name = "month"
+
+    company_id = fields.Many2one("res.company", required=True, readonly=True, ondelete="cascade")
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, readonly=True, ondelete="cascade")
+    month = fields.Date(required=True, readonly=True)
+    bucket = fields.Char(string="Aging", required=True, readonly=True)
+    amount_start = fields.Float(string="Balance", readonly=True)
+    amount_rolled = fields.Float(string="Rolled", readonly=True)
+    amount_stayed = fields.Float(string="Stayed", readonly=True)
+    amount_collected = fields.Float(string="Collected", readonly=True)
+
+    _company_month_idx = models.Index("(company_id, month)")
+
+
+class CollectionKpiSnapshotMonth(models.Model):
+    """One row per company and month held by the KPI snapshots: whether it must be recomputed,
+    and the fingerprint of the journal items and reconciliations it was computed from."""
+
+    _name = "collection.kpi.snapshot.month"
+    _description = "Collections KPI Snapshot Month"
+    _log_access = False
+    _order = "month desc"
+    _rec_name = "month"
+
+    company_id = fields.Many2one("res.company", required=True, readonly=True, ondelete="cascade")
+    month = fields.Date(required=True, readonly=True)
+    stale = fields.Boolean(readonly=True)
+    fingerprint = fields.Char(readonly=True)
+    refresh_date = fields.Datetime(string="Computed On", readonly=True)
+
+    _company_month_uniq = models.UniqueIndex("(company_id, month)")
