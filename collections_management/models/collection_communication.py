@@ -1,8 +1,6 @@
 import logging
-import uuid
 from collections import defaultdict
 
-from lxml import html
 from markupsafe import Markup, escape
 
 from odoo import _, api, fields, models
@@ -334,7 +332,9 @@ class CollectionCommunication(models.Model):
                 "scheduled_date",
             ),
         )
-        bodies = self._render_body_batch(template)
+        bodies = self.env["collection.fast"]._render_qweb_batch(
+            template, self, lambda communication: communication.recipient_id.lang or self.env.lang
+        )
         author = self.env.user.partner_id
         # Replies go where Odoo sends replies about these customers (computed for all at once).
         reply_to_by_partner = self.partner_id.sudo()._notify_get_reply_to(
@@ -388,30 +388,6 @@ class CollectionCommunication(models.Model):
                     }
                 )
         self.write({"state": "queued"})
-
-    def _render_body_batch(self, template):
-        """{communication id: HTML body} of ``template`` for every communication in ``self``.
-
-        Odoo's renderer compiles a mail template's QWeb body again for every record (about 20 ms
-        each); here the body is compiled once per language and rendered for all the records of
-        that language in one pass, each output closed by a unique marker to split on. Rendering
-        runs as superuser, like the scheduler: the templates are configuration of managers."""
-        marker = f"@@collection-{uuid.uuid4().hex}@@"
-        bodies = {}
-        for lang, communications in self.grouped(lambda c: c.recipient_id.lang or self.env.lang).items():
-            template_lang = template.sudo().with_context(lang=lang)
-            source = template_lang.body_html or ""
-            wrapped = html.fragment_fromstring(
-                f'<t t-foreach="collection_records" t-as="object">{source}{marker}</t>',
-                create_parent="div",
-            )
-            variables = template_lang._render_eval_context()
-            variables["collection_records"] = communications.with_context(lang=lang)
-            output = str(self.env["ir.qweb"].sudo().with_context(lang=lang)._render(wrapped, variables))
-            parts = output[5:-6].split(marker)
-            rendered = {communication.id: part for communication, part in zip(communications, parts)}
-            bodies.update(template_lang._render_template_postprocess(self._name, rendered))
-        return bodies
 
     # SMS ------------------------------------------------------------------
 
