@@ -13,8 +13,9 @@ change records, caches or computed fields: callers call these methods.
     read once for the batch, each currency once, and the many2many links are one more INSERT.
     Kept as ``create`` does: model access and field access checked before, record rules
     (``check_access('create')``) and the Collections scope check after; defaults; monetary
-    rounding in the record's currency; stored computed and related fields computed by the ORM
-    itself (marked to compute, then flushed); Python constraints; automation rules triggered
+    rounding in the record's currency; stored related fields read through the ORM once per
+    distinct value; other stored computed fields computed by the ORM itself (marked to compute,
+    then flushed); Python constraints; automation rules triggered
     on creation; caches invalidated. Only for the models listed in ``_INSERT_MODELS``: their
     ``create`` does nothing else (no ``mail.thread``, no tracking, no override besides the
     scope check); fields must be plain columns or many2many set commands, else ``ValueError``.
@@ -109,11 +110,34 @@ class CollectionFast(models.AbstractModel):
             {fname for fname in fnames if fname not in many2many}
             | {fname for fname in defaults if fields_by_name[fname].column_type}
         )
+        # Stored related fields whose first step is given (e.g. a level's stage) are read once
+        # per distinct value and inserted with the row; other stored computed fields are
+        # computed by the ORM after the INSERT.
+        related = {
+            fname: field
+            for fname, field in fields_by_name.items()
+            if field.store
+            and field.related
+            and field.column_type
+            and fname not in fnames
+            and all(field.related.split(".")[0] in {**defaults, **vals} for vals in vals_list)
+        }
+        columns += sorted(related)
+        related_memo = {}
+
+        def related_value(field, full):
+            first = field.related.split(".")[0]
+            key = (field.name, full.get(first))
+            if key not in related_memo:
+                related_memo[key] = field.convert_to_write(model.new({first: full.get(first)})[field.name], model)
+            return related_memo[key]
+
         currency_of = self._currency_reader(model)
         now, uid = self.env.cr.now(), self.env.uid
         rows = []
         for vals in vals_list:
             full = {**defaults, **vals}
+            full.update({fname: related_value(field, full) for fname, field in related.items()})
             row = [
                 self._column_value(fields_by_name[fname], full.get(fname), full, currency_of, model)
                 for fname in columns
@@ -148,7 +172,7 @@ class CollectionFast(models.AbstractModel):
         # What create does after its INSERT: stored computed fields computed by the ORM,
         # dependents marked, constraints, record rules, scope, automation rules.
         for field in fields_by_name.values():
-            if field.store and field.compute and field.name not in fnames:
+            if field.store and field.compute and field.name not in fnames and field.name not in related:
                 self.env.add_to_compute(field, records)
         records.modified(list(fields_by_name), create=True)
         # The one2many of the records' many2one targets (e.g. a run's decisions) are read again.
