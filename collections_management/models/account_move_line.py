@@ -183,30 +183,3 @@ class AccountMoveLine(models.Model):
             self._collection_promised_sql(alias),
             self._collection_claimed_sql(alias, date or fields.Date.context_today(self)),
         )
-
-    def _collection_set_levels(self, line_ids_by_level, date):
-        """Record the level reached by instalments: {collection.level: [line ids]}.
-
-        One UPDATE per level, straight in SQL: these two columns belong to collections, nothing
-        in accounting depends on them, and the ORM's write on journal items re-checks the whole
-        move (about 7 ms an instalment). Automation rules watching these fields still run."""
-        fnames = ["collection_level_id", "collection_level_date"]
-
-        def write():
-            for level, line_ids in line_ids_by_level.items():
-                if not line_ids:
-                    continue
-                self.env.cr.execute(
-                    SQL(
-                        """UPDATE account_move_line
-                          SET collection_level_id = %s, collection_level_date = %s
-                        WHERE id IN %s""",
-                        level.id,
-                        date,
-                        tuple(line_ids),
-                    )
-                )
-            self.invalidate_model(fnames)
-
-        lines = self.browse([line_id for line_ids in line_ids_by_level.values() for line_id in line_ids])
-        self.env["base.automation"]._collection_run_write_rules(lines, fnames, write)

@@ -404,29 +404,15 @@ class CollectionCase(models.Model):
         )
         if not cases:
             return cases
-        fnames = ["last_payment_date", "last_payment_move_id", "last_payment_amount"]
-
-        def write():
-            cases.flush_recordset(fnames)
-            rows = []
-            for case in cases:
-                date, move, amount = payments[case.partner_id.id, case.company_id.id]
-                rows.append(SQL("(%s, %s::date, %s::int4, %s::numeric)", case.id, date, move.id, amount))
-            self.env.cr.execute(
-                SQL(
-                    """UPDATE collection_case
-                          SET last_payment_date = payment.date, last_payment_move_id = payment.move_id,
-                              last_payment_amount = payment.amount, write_date = %(now)s, write_uid = %(uid)s
-                         FROM (VALUES %(rows)s) AS payment(id, date, move_id, amount)
-                        WHERE collection_case.id = payment.id""",
-                    rows=SQL(", ").join(rows),
-                    now=self.env.cr.now(),
-                    uid=self.env.uid,
-                )
-            )
-            cases.invalidate_recordset([*fnames, "write_date", "write_uid"])
-
-        self.env["base.automation"]._collection_run_write_rules(cases, fnames, write)
+        values_by_id = {}
+        for case in cases:
+            date, move, amount = payments[case.partner_id.id, case.company_id.id]
+            values_by_id[case.id] = {
+                "last_payment_date": date,
+                "last_payment_move_id": move.id,
+                "last_payment_amount": amount,
+            }
+        self.env["collection.fast"].sudo()._write_rows(cases, values_by_id)
         return cases
 
     def _receivable_domain(self):

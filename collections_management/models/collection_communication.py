@@ -1,5 +1,4 @@
 import logging
-import uuid
 from collections import defaultdict
 
 from lxml import html
@@ -553,7 +552,12 @@ class CollectionCommunication(models.Model):
                 "scheduled_date",
             ),
         )
-        return rendered, self._render_body_batch(template)
+        # A preview forces its language, as Odoo's template preview does.
+        forced_lang = self.env.context.get("template_preview_lang")
+        bodies = self.env["collection.fast"]._render_qweb_batch(
+            template, self, lambda communication: forced_lang or communication.recipient_id.lang or self.env.lang
+        )
+        return rendered, bodies
 
     def _collection_attach_documents(self, mails):
         """Attach to the reminder e-mails ``mails`` (one per communication of ``self``, same order)
@@ -626,32 +630,6 @@ class CollectionCommunication(models.Model):
             by_mail[mail].append(attachment.id)
         for mail, attachment_ids in by_mail.items():
             mail.write({"attachment_ids": [fields.Command.link(aid) for aid in attachment_ids]})
-
-    def _render_body_batch(self, template):
-        """{communication id: HTML body} of ``template`` for every communication in ``self``.
-
-        Odoo's renderer compiles a mail template's QWeb body again for every record (about 20 ms
-        each); here the body is compiled once per language and rendered for all the records of
-        that language in one pass, each output closed by a unique marker to split on. Rendering
-        runs as superuser, like the scheduler: the templates are configuration of managers."""
-        marker = f"@@collection-{uuid.uuid4().hex}@@"
-        bodies = {}
-        # A preview forces its language, as Odoo's template preview does.
-        forced_lang = self.env.context.get("template_preview_lang")
-        for lang, communications in self.grouped(lambda c: forced_lang or c.recipient_id.lang or self.env.lang).items():
-            template_lang = template.sudo().with_context(lang=lang)
-            source = template_lang.body_html or ""
-            wrapped = html.fragment_fromstring(
-                f'<t t-foreach="collection_records" t-as="object">{source}{marker}</t>',
-                create_parent="div",
-            )
-            variables = template_lang._render_eval_context()
-            variables["collection_records"] = communications.with_context(lang=lang)
-            output = str(self.env["ir.qweb"].sudo().with_context(lang=lang)._render(wrapped, variables))
-            parts = output[5:-6].split(marker)
-            rendered = {communication.id: part for communication, part in zip(communications, parts)}
-            bodies.update(template_lang._render_template_postprocess(self._name, rendered))
-        return bodies
 
     # SMS ------------------------------------------------------------------
 
@@ -749,22 +727,10 @@ class CollectionCommunication(models.Model):
         every inserted value escaped), linked to the communication, as e-mails and SMS are."""
         if not self:
             return
-        note = self.env.ref("mail.mt_note").id
-        author = self.env.user.partner_id.id
-        self.env["mail.message"].sudo().create(
-            [
-                {
-                    "model": "res.partner",
-                    "res_id": communication.partner_id.id,
-                    "message_type": "notification",
-                    "subtype_id": note,
-                    "author_id": author,
-                    "body": bodies[communication.id],
-                    "reply_to": False,
-                    "collection_communication_id": communication.id,
-                }
-                for communication in self
-            ]
+        self.env["collection.fast"]._log_notes(
+            {communication.id: communication.partner_id for communication in self},
+            bodies,
+            {communication.id: {"collection_communication_id": communication.id} for communication in self},
         )
 
     def action_print_letters(self):

@@ -610,7 +610,7 @@ class CollectionRun(models.Model):
                         "user_id": self.env.user.id,
                     }
                 )
-        return self.env["collection.communication"].create(values)
+        return self.env["collection.fast"]._insert(self.env["collection.communication"], values)
 
     def _record_outcome(self, decisions):
         """What reached the customer decides what is recorded: the levels of the instalments
@@ -644,11 +644,22 @@ class CollectionRun(models.Model):
             unreached_levels[decision.partner_id] = decision.level_lines
         unreached._collection_remember_levels(unreached_levels)
         unreached._collection_task_when_unreached()
-        self.env["account.move.line"]._collection_set_levels(level_writes, self.date)
+        # The level reached is the engine's own record on the instalments: written as
+        # Collections, whoever started the run (collectors do not write journal items).
+        lines_sudo = self.env["account.move.line"].sudo()
+        self.env["collection.fast"].sudo()._write_rows(
+            lines_sudo,
+            {
+                line_id: {"collection_level_id": level.id, "collection_level_date": self.date}
+                for level, line_ids in level_writes.items()
+                for line_id in line_ids
+            },
+        )
         self.env["collection.case"]._collection_update_from_run(self, partner_levels)
 
     def _store_decisions(self, decisions):
-        self.env["collection.run.decision"]._collection_insert(
+        self.env["collection.fast"]._insert(
+            self.env["collection.run.decision"],
             [
                 {
                     "run_id": self.id,
@@ -667,7 +678,7 @@ class CollectionRun(models.Model):
                     ),
                 }
                 for decision in decisions
-            ]
+            ],
         )
 
     def _add_counts(self, decisions, facts):

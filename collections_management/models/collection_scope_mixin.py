@@ -47,6 +47,17 @@ class CollectionScopeMixin(models.AbstractModel):
         if self.env.su:
             return super().write(vals)
         changed = set(vals)
+        self._collection_check_write_fields(changed)
+        result = super().write(vals)
+        if changed.intersection({*self._collection_manager_fields, *self._collection_scope_fields}):
+            self._collection_check_scope()
+        return result
+
+    def _collection_check_write_fields(self, changed):
+        """Refuse a change of ``changed`` (field names) by a user (not a model method) when they
+        are system fields, or manager fields and the user is no collections manager."""
+        if self.env.su:
+            return
         locked = changed.intersection(self._collection_system_fields)
         if locked:
             raise AccessError(
@@ -65,10 +76,6 @@ class CollectionScopeMixin(models.AbstractModel):
                     model=self._description,
                 )
             )
-        result = super().write(vals)
-        if changed.intersection({*self._collection_manager_fields, *self._collection_scope_fields}):
-            self._collection_check_scope()
-        return result
 
     def _collection_partner(self):
         """The customer whose scope this record is in (commercial entity)."""

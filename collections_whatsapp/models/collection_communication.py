@@ -9,7 +9,7 @@ from psycopg2.errors import UniqueViolation
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
-from odoo.tools import SQL, plaintext2html
+from odoo.tools import plaintext2html
 
 from ..tools import WhatsAppApiError
 from .collection_whatsapp_message import _MediaRefused, _WhatsAppSkip
@@ -191,8 +191,8 @@ class CollectionCommunication(models.Model):
             templates = {communication.id: template for communication, template, __ in queued}
             to_queue = self.browse(list(templates))
             # The customer's number differs for each one: one UPDATE for all of them.
-            to_queue._whatsapp_write_each(
-                {communication.id: {"whatsapp_number": number} for communication, __, number in queued}
+            self.env["collection.fast"]._write_rows(
+                to_queue, {communication.id: {"whatsapp_number": number} for communication, __, number in queued}
             )
             for template, communications in to_queue.grouped(lambda c: templates[c.id]).items():
                 communications.write(
@@ -282,60 +282,14 @@ class CollectionCommunication(models.Model):
         )
         sent = self.browse([communication.id for communication, __, __ in successes])
         # Meta's message id and the text differ for each message: one UPDATE for all of them.
-        sent._whatsapp_write_each(
+        self.env["collection.fast"]._write_rows(
+            sent,
             {
                 communication.id: {"external_id": message_id, "body": plaintext2html(body)}
                 for communication, message_id, body in successes
-            }
+            },
         )
         sent.write({"state": "sent", "whatsapp_sent_date": now})
-
-    def _whatsapp_write_each(self, values_by_id):
-        """Write values that differ for each record ``{id: {field: value}}`` in one
-        ``UPDATE ... FROM (VALUES ...)``, then invalidate those fields in the cache. Only for
-        plain stored columns nothing is computed from (no tracking, no translation, no
-        relations): the ORM is bypassed."""
-        if not values_by_id:
-            return
-        fnames = sorted({fname for values in values_by_id.values() for fname in values})
-        for fname in fnames:
-            field = self._fields[fname]
-            plain = not field.relational or field.type == "many2one"
-            assert field.store and field.column_type and not field.translate and plain, fname
-        records = self.browse(list(values_by_id))
-        records.check_access("write")
-        # Pending ORM writes of these fields would be flushed over ours later.
-        records.flush_recordset(fnames)
-        columns = [SQL.identifier(fname) for fname in fnames]
-        uid, now = self.env.uid, self.env.cr.now()
-        rows = [
-            SQL(
-                "(%s, %s, %s, %s)",
-                record_id,
-                uid,
-                now,
-                SQL(", ").join(SQL("%s", values.get(fname)) for fname in fnames),
-            )
-            for record_id, values in values_by_id.items()
-        ]
-        assignments = [
-            SQL('%s = "__tmp".%s::%s', column, column, SQL(self._fields[fname].column_type[1]))
-            for fname, column in zip(fnames, columns)
-        ]
-        self.env.cr.execute(
-            SQL(
-                """UPDATE %(table)s
-                  SET write_uid = "__tmp".write_uid::int4, write_date = "__tmp".write_date::timestamp,
-                      %(assignments)s
-                 FROM (VALUES %(rows)s) AS "__tmp"(id, write_uid, write_date, %(columns)s)
-                WHERE %(table)s.id = "__tmp".id""",
-                table=SQL.identifier(self._table),
-                assignments=SQL(", ").join(assignments),
-                rows=SQL(", ").join(rows),
-                columns=SQL(", ").join(columns),
-            )
-        )
-        records.invalidate_recordset(fnames + ["write_uid", "write_date"])
 
     # ------------------------------------------------------------------
     # Webhook: statuses

@@ -77,8 +77,9 @@ class CollectionWhatsappMessage(models.Model):
                 for communication in communications
             ]
         )
-        communications._whatsapp_write_each(
-            {message.communication_id.id: {"whatsapp_message_id": message.id} for message in messages}
+        self.env["collection.fast"]._write_rows(
+            communications,
+            {message.communication_id.id: {"whatsapp_message_id": message.id} for message in messages},
         )
         self.env.ref("collections_whatsapp.ir_cron_collection_whatsapp_queue").sudo()._trigger()
         return messages
@@ -231,34 +232,14 @@ class CollectionWhatsappMessage(models.Model):
 
     @api.model
     def _record(self, steps):
-        """Write steps of sending [(message, values)] in one round trip to the database and make
-        them durable at once. Plain UPDATEs (this runs for every message, between two calls to
-        Meta): the fields are plain columns nothing stored depends on; the cache and what is
-        computed from them are invalidated."""
+        """Write steps of sending [(message, values)] in one go (``collection.fast._write_rows``:
+        this runs for every message, between two calls to Meta) and make them durable at once."""
         if not steps:
             return
-        messages = self.browse([message.id for message, __ in steps])
-        fnames = sorted({fname for __, values in steps for fname in values})
-        for fname in fnames:
-            field = self._fields[fname]
-            assert field.store and field.column_type and not field.relational and not field.translate, fname
-        messages.flush_recordset(fnames)
-        uid, now = self.env.uid, self.env.cr.now()
-        self.env.cr.execute(
-            SQL("; ").join(
-                SQL(
-                    "UPDATE %s SET %s, write_uid = %s, write_date = %s WHERE id = %s",
-                    SQL.identifier(self._table),
-                    SQL(", ").join(SQL("%s = %s", SQL.identifier(fname), values[fname]) for fname in sorted(values)),
-                    uid,
-                    now,
-                    message.id,
-                )
-                for message, values in steps
-            )
-        )
-        messages.invalidate_recordset(fnames + ["write_uid", "write_date"])
-        messages.modified(fnames)
+        values_by_id = {}
+        for message, values in steps:
+            values_by_id.setdefault(message.id, {}).update(values)
+        self.env["collection.fast"]._write_rows(self.browse(list(values_by_id)), values_by_id)
         self._checkpoint()
 
     def _notify_communications(self):
