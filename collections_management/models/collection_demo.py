@@ -331,9 +331,33 @@ class CollectionDemo(models.AbstractModel):
             }
         )
         self.env["collection.dispute"]._cron_deadline_alerts()
+        # A customer says it paid its oldest invoice by bank transfer and sent the receipt: its
+        # reminders pause while the collector verifies the proof.
+        if len(work) > 14:
+            claimed = work[14]
+            self.env["collection.payment.claim"]._collection_create_claim(
+                claimed.partner_id,
+                oldest_invoice(claimed).line_ids.filtered_domain(
+                    self.env["account.move.line"]._collection_open_domain()
+                ),
+                {"payment_date": today - timedelta(days=1), "reference": "SPEI 4471-2093"},
+                [{"name": "transfer-receipt.pdf", "raw": DEMO_RECEIPT_PDF}],
+                source="portal",
+            )
         # Paid and closed
         closed = work[13]
         pay(closed.overdue_line_ids.move_id, sum(closed.overdue_line_ids.mapped("amount_residual")), today)
+
+
+# A one-page PDF standing for a customer's bank-transfer receipt in the demo.
+DEMO_RECEIPT_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 300 144]/Contents 4 0 R"
+    b"/Resources<</Font<</F1<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>>>>>>>endobj\n"
+    b"4 0 obj<</Length 58>>stream\nBT /F1 12 Tf 20 100 Td (Transfer receipt SPEI 4471-2093) Tj ET\n"
+    b"endstream endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 
 def _ascii_domain(name):
