@@ -567,20 +567,22 @@ class CollectionCommunication(models.Model):
         ]
         if not asking:
             return
-        Report = self.env["ir.actions.report"].sudo()
+        # Trust boundary: the documents go to the customer the reminder is for, whoever sends it (the
+        # engine, or a collector retrying, who may not print invoices nor write mail attachments).
+        reports_sudo = self.env["ir.actions.report"].sudo()
         invoice_pdfs = {}
-        invoices = self.browse([c.id for c, __ in asking if c.level_id.attach_invoices]).sudo().line_ids.move_id
-        if invoices:
-            invoice_report = Report._get_report("account.account_invoices")
-            stored = invoices.filtered("invoice_pdf_report_id")
+        invoices_sudo = self.browse([c.id for c, __ in asking if c.level_id.attach_invoices]).sudo().line_ids.move_id
+        if invoices_sudo:
+            invoice_report = reports_sudo._get_report("account.account_invoices")
+            stored = invoices_sudo.filtered("invoice_pdf_report_id")
             for invoice in stored:
                 invoice_pdfs[invoice.id] = (invoice.invoice_pdf_report_id.name, invoice.invoice_pdf_report_id.raw)
-            to_render = invoices - stored
+            to_render = invoices_sudo - stored
             for company, company_invoices in to_render.grouped("company_id").items():
-                content, report_type = Report.with_company(company)._pre_render_qweb_pdf(
+                content, report_type = reports_sudo.with_company(company)._pre_render_qweb_pdf(
                     invoice_report.report_name, res_ids=company_invoices.ids
                 )
-                content_by_id = Report._get_splitted_report(invoice_report.report_name, content, report_type)
+                content_by_id = reports_sudo._get_splitted_report(invoice_report.report_name, content, report_type)
                 for invoice in company_invoices:
                     invoice_pdfs[invoice.id] = (
                         invoice._get_invoice_report_filename(report=invoice_report),
@@ -589,9 +591,9 @@ class CollectionCommunication(models.Model):
         statements = {}
         statement_ids = [c.id for c, __ in asking if c.level_id.attach_statement]
         if statement_ids:
-            letter = Report._get_report("collections_management.action_report_collection_letter")
-            content, report_type = Report._pre_render_qweb_pdf(letter.report_name, res_ids=statement_ids)
-            statements = Report._get_splitted_report(letter.report_name, content, report_type)
+            letter = reports_sudo._get_report("collections_management.action_report_collection_letter")
+            content, report_type = reports_sudo._pre_render_qweb_pdf(letter.report_name, res_ids=statement_ids)
+            statements = reports_sudo._get_splitted_report(letter.report_name, content, report_type)
         values = []
         owners = []
         for communication, mail in asking:
@@ -620,9 +622,9 @@ class CollectionCommunication(models.Model):
                     }
                 )
                 owners.append(mail)
-        attachments = self.env["ir.attachment"].sudo().create(values)
+        attachments_sudo = self.env["ir.attachment"].sudo().create(values)
         by_mail = defaultdict(list)
-        for mail, attachment in zip(owners, attachments):
+        for mail, attachment in zip(owners, attachments_sudo):
             by_mail[mail].append(attachment.id)
         for mail, attachment_ids in by_mail.items():
             mail.write({"attachment_ids": [fields.Command.link(aid) for aid in attachment_ids]})
