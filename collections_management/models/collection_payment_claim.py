@@ -333,8 +333,9 @@ class CollectionPaymentClaim(models.Model):
             raise UserError(_("Give the reason for rejecting the payment."))
         recipients = {}
         if notify:
+            chains = self.partner_id._get_collection_recipient_chains()
             for claim in self:
-                chain = claim.partner_id._get_collection_recipient_chains()[claim.partner_id.id]
+                chain = chains[claim.partner_id.id]
                 recipient = next((contact for contact in chain if contact._collection_can_carry("email")), None)
                 if not recipient:
                     raise UserError(_("%s has no e-mail address to tell.", claim.partner_id.display_name))
