@@ -404,8 +404,9 @@ class CollectionCommunication(models.Model):
         # Collectors read communications of their cases only (checked above); sending is done by
         # Collections, as the engine does.
         communications_sudo = self.sudo().with_context(collection_retry=True)
+        chains = communications_sudo.partner_id._get_collection_recipient_chains()
         for communication_sudo in communications_sudo:
-            recipient = communication_sudo._collection_retry_recipient()
+            recipient = communication_sudo._collection_retry_recipient(chains)
             values = communication_sudo._collection_retry_values()
             if recipient != communication_sudo.recipient_id:
                 values["recipient_id"] = recipient.id
@@ -414,13 +415,16 @@ class CollectionCommunication(models.Model):
         communications_sudo._collection_record_retried_levels()
         return True
 
-    def _collection_retry_recipient(self):
+    def _collection_retry_recipient(self, chains=None):
         """The contact a retry goes to: the same one when it can now carry the channel, else the
-        first of the customer's contacts for collections that can."""
+        first of the customer's contacts for collections that can (``chains``: the customers'
+        recipient chains, read once for a batch)."""
         self.ensure_one()
         if self.recipient_id._collection_can_carry(self.channel):
             return self.recipient_id
-        chain = self.partner_id._get_collection_recipient_chains()[self.partner_id.id]
+        if chains is None:
+            chains = self.partner_id._get_collection_recipient_chains()
+        chain = chains[self.partner_id.id]
         return next((p for p in chain if p._collection_can_carry(self.channel)), self.recipient_id)
 
     def _collection_record_retried_levels(self):
@@ -430,16 +434,22 @@ class CollectionCommunication(models.Model):
         if not reached:
             return
         Line = self.env["account.move.line"]
+        # Levels and instalments still there, checked and read once for all the communications.
+        pending = [item for communication in reached for item in communication.pending_level_lines.items()]
+        levels = self.env["collection.level"].browse({int(level_id) for level_id, __ in pending}).exists()
+        lines = Line.browse({line_id for __, line_ids in pending for line_id in line_ids}).exists()
+        level_ids, line_ids_left = set(levels.ids), set(lines.ids)
         for run, communications in reached.grouped("run_id").items():
             company = communications.company_id[:1]
             level_writes = defaultdict(list)
             partner_levels = {}
             for communication in communications:
                 for level_id, line_ids in communication.pending_level_lines.items():
-                    level = self.env["collection.level"].browse(int(level_id)).exists()
-                    if not level:
+                    if int(level_id) not in level_ids:
                         continue
-                    for line in Line.browse(line_ids).exists():
+                    level = levels.browse(int(level_id)).with_prefetch(levels._prefetch_ids)
+                    kept = [line_id for line_id in line_ids if line_id in line_ids_left]
+                    for line in lines.browse(kept).with_prefetch(lines._prefetch_ids):
                         current = line.collection_level_id
                         if not current or current.policy_id != level.policy_id or current.days < level.days:
                             level_writes[level].append(line.id)
