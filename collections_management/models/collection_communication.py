@@ -50,7 +50,9 @@ class CollectionCommunication(models.Model):
     _rec_name = "subject"
     _inherit = ["collection.scope.mixin"]
     # The business log: only model methods say whom and what a contact was about.
-    _collection_system_fields = ("partner_id", "company_id", "recipient_id", "line_ids")
+    # The levels a retry records (``pending_level_lines``) are the run's: applied as superuser on
+    # retry, they are never set by hand.
+    _collection_system_fields = ("partner_id", "company_id", "recipient_id", "line_ids", "pending_level_lines")
 
     subject = fields.Char()
     date = fields.Datetime(default=fields.Datetime.now, required=True, index=True)
@@ -373,7 +375,8 @@ class CollectionCommunication(models.Model):
         for partner, communications in self.grouped("partner_id").items():
             level_lines = level_lines_by_partner.get(partner.id)
             if level_lines:
-                communications.filtered(lambda c: c.state == "failed").write(
+                # A system field (see ``_collection_system_fields``): the run may be a manager's.
+                communications.filtered(lambda c: c.state == "failed").sudo().write(
                     {"pending_level_lines": {str(level.id): list(ids) for level, ids in level_lines.items()}}
                 )
 
