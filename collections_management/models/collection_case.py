@@ -286,14 +286,21 @@ class CollectionCase(models.Model):
         decided them, not the dunning level."""
         if not self:
             return
-        self.env["mail.activity"].sudo().search(
-            [
-                ("res_model", "=", self._name),
-                ("res_id", "in", self.ids),
-                ("collection_engine_task", "=", True),
-                ("collection_communication_id.channel", "=", "call"),
-            ]
-        ).unlink()
+        # The engine's task is assigned to whoever the level named, not always the user who logs
+        # the outcome: it is cancelled as Collections, as the engine created it.
+        tasks_sudo = (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "in", self.ids),
+                    ("collection_engine_task", "=", True),
+                    ("collection_communication_id.channel", "=", "call"),
+                ]
+            )
+        )
+        tasks_sudo.unlink()
 
     @api.depends("amount_overdue")
     def _compute_stage_id(self):

@@ -49,7 +49,9 @@ class CollectionCommunication(models.Model):
     _rec_name = "subject"
     _inherit = ["collection.scope.mixin"]
     # The business log: only model methods say whom and what a contact was about.
-    _collection_system_fields = ("partner_id", "company_id", "recipient_id", "line_ids")
+    # The levels a retry records (``pending_level_lines``) are the run's: applied as superuser on
+    # retry, they are never set by hand.
+    _collection_system_fields = ("partner_id", "company_id", "recipient_id", "line_ids", "pending_level_lines")
 
     subject = fields.Char()
     date = fields.Datetime(default=fields.Datetime.now, required=True, index=True)
@@ -372,7 +374,8 @@ class CollectionCommunication(models.Model):
         for partner, communications in self.grouped("partner_id").items():
             level_lines = level_lines_by_partner.get(partner.id)
             if level_lines:
-                communications.filtered(lambda c: c.state == "failed").write(
+                # A system field (see ``_collection_system_fields``): the run may be a manager's.
+                communications.filtered(lambda c: c.state == "failed").sudo().write(
                     {"pending_level_lines": {str(level.id): list(ids) for level, ids in level_lines.items()}}
                 )
 
@@ -403,8 +406,9 @@ class CollectionCommunication(models.Model):
         # Collectors read communications of their cases only (checked above); sending is done by
         # Collections, as the engine does.
         communications_sudo = self.sudo().with_context(collection_retry=True)
+        chains = communications_sudo.partner_id._get_collection_recipient_chains()
         for communication_sudo in communications_sudo:
-            recipient = communication_sudo._collection_retry_recipient()
+            recipient = communication_sudo._collection_retry_recipient(chains)
             values = communication_sudo._collection_retry_values()
             if recipient != communication_sudo.recipient_id:
                 values["recipient_id"] = recipient.id
@@ -413,13 +417,16 @@ class CollectionCommunication(models.Model):
         communications_sudo._collection_record_retried_levels()
         return True
 
-    def _collection_retry_recipient(self):
+    def _collection_retry_recipient(self, chains=None):
         """The contact a retry goes to: the same one when it can now carry the channel, else the
-        first of the customer's contacts for collections that can."""
+        first of the customer's contacts for collections that can (``chains``: the customers'
+        recipient chains, read once for a batch)."""
         self.ensure_one()
         if self.recipient_id._collection_can_carry(self.channel):
             return self.recipient_id
-        chain = self.partner_id._get_collection_recipient_chains()[self.partner_id.id]
+        if chains is None:
+            chains = self.partner_id._get_collection_recipient_chains()
+        chain = chains[self.partner_id.id]
         return next((p for p in chain if p._collection_can_carry(self.channel)), self.recipient_id)
 
     def _collection_record_retried_levels(self):
@@ -429,16 +436,22 @@ class CollectionCommunication(models.Model):
         if not reached:
             return
         Line = self.env["account.move.line"]
+        # Levels and instalments still there, checked and read once for all the communications.
+        pending = [item for communication in reached for item in communication.pending_level_lines.items()]
+        levels = self.env["collection.level"].browse({int(level_id) for level_id, __ in pending}).exists()
+        lines = Line.browse({line_id for __, line_ids in pending for line_id in line_ids}).exists()
+        level_ids, line_ids_left = set(levels.ids), set(lines.ids)
         for run, communications in reached.grouped("run_id").items():
             company = communications.company_id[:1]
             level_writes = defaultdict(list)
             partner_levels = {}
             for communication in communications:
                 for level_id, line_ids in communication.pending_level_lines.items():
-                    level = self.env["collection.level"].browse(int(level_id)).exists()
-                    if not level:
+                    if int(level_id) not in level_ids:
                         continue
-                    for line in Line.browse(line_ids).exists():
+                    level = levels.browse(int(level_id)).with_prefetch(levels._prefetch_ids)
+                    kept = [line_id for line_id in line_ids if line_id in line_ids_left]
+                    for line in lines.browse(kept).with_prefetch(lines._prefetch_ids):
                         current = line.collection_level_id
                         if not current or current.policy_id != level.policy_id or current.days < level.days:
                             level_writes[level].append(line.id)
@@ -571,20 +584,22 @@ class CollectionCommunication(models.Model):
         ]
         if not asking:
             return
-        Report = self.env["ir.actions.report"].sudo()
+        # Trust boundary: the documents go to the customer the reminder is for, whoever sends it (the
+        # engine, or a collector retrying, who may not print invoices nor write mail attachments).
+        reports_sudo = self.env["ir.actions.report"].sudo()
         invoice_pdfs = {}
-        invoices = self.browse([c.id for c, __ in asking if c.level_id.attach_invoices]).sudo().line_ids.move_id
-        if invoices:
-            invoice_report = Report._get_report("account.account_invoices")
-            stored = invoices.filtered("invoice_pdf_report_id")
+        invoices_sudo = self.browse([c.id for c, __ in asking if c.level_id.attach_invoices]).sudo().line_ids.move_id
+        if invoices_sudo:
+            invoice_report = reports_sudo._get_report("account.account_invoices")
+            stored = invoices_sudo.filtered("invoice_pdf_report_id")
             for invoice in stored:
                 invoice_pdfs[invoice.id] = (invoice.invoice_pdf_report_id.name, invoice.invoice_pdf_report_id.raw)
-            to_render = invoices - stored
+            to_render = invoices_sudo - stored
             for company, company_invoices in to_render.grouped("company_id").items():
-                content, report_type = Report.with_company(company)._pre_render_qweb_pdf(
+                content, report_type = reports_sudo.with_company(company)._pre_render_qweb_pdf(
                     invoice_report.report_name, res_ids=company_invoices.ids
                 )
-                content_by_id = Report._get_splitted_report(invoice_report.report_name, content, report_type)
+                content_by_id = reports_sudo._get_splitted_report(invoice_report.report_name, content, report_type)
                 for invoice in company_invoices:
                     invoice_pdfs[invoice.id] = (
                         invoice._get_invoice_report_filename(report=invoice_report),
@@ -593,9 +608,9 @@ class CollectionCommunication(models.Model):
         statements = {}
         statement_ids = [c.id for c, __ in asking if c.level_id.attach_statement]
         if statement_ids:
-            letter = Report._get_report("collections_management.action_report_collection_letter")
-            content, report_type = Report._pre_render_qweb_pdf(letter.report_name, res_ids=statement_ids)
-            statements = Report._get_splitted_report(letter.report_name, content, report_type)
+            letter = reports_sudo._get_report("collections_management.action_report_collection_letter")
+            content, report_type = reports_sudo._pre_render_qweb_pdf(letter.report_name, res_ids=statement_ids)
+            statements = reports_sudo._get_splitted_report(letter.report_name, content, report_type)
         values = []
         owners = []
         for communication, mail in asking:
@@ -624,9 +639,9 @@ class CollectionCommunication(models.Model):
                     }
                 )
                 owners.append(mail)
-        attachments = self.env["ir.attachment"].sudo().create(values)
+        attachments_sudo = self.env["ir.attachment"].sudo().create(values)
         by_mail = defaultdict(list)
-        for mail, attachment in zip(owners, attachments):
+        for mail, attachment in zip(owners, attachments_sudo):
             by_mail[mail].append(attachment.id)
         for mail, attachment_ids in by_mail.items():
             mail.write({"attachment_ids": [fields.Command.link(aid) for aid in attachment_ids]})

@@ -119,8 +119,11 @@ class CollectionPaymentClaim(models.Model):
         for vals in vals_list:
             if vals.get("partner_id"):
                 vals["partner_id"] = self.env["res.partner"].browse(vals["partner_id"]).commercial_partner_id.id
+        # Collectors and the customer page may not read sequences: only the claim's number is drawn.
+        sequence_sudo = self.env["ir.sequence"].sudo()
+        for vals in vals_list:
             if vals.get("name", "/") == "/":
-                vals["name"] = self.env["ir.sequence"].sudo().next_by_code("collection.payment.claim") or "/"
+                vals["name"] = sequence_sudo.next_by_code("collection.payment.claim") or "/"
         claims = super().create(vals_list)
         claims._check_rules()
         return claims
@@ -137,9 +140,12 @@ class CollectionPaymentClaim(models.Model):
             case = claim.case_id
             if case and (case.partner_id != claim.partner_id or case.company_id != claim.company_id):
                 raise ValidationError(_("A payment to verify belongs to the case of its own customer."))
-            lines = claim.line_ids.sudo()
-            if lines and (
-                lines.move_id.commercial_partner_id != claim.partner_id or lines.company_id != claim.company_id
+            # The rule holds whoever writes: read the instalments' customer and company even where
+            # the writer may not read every invoice.
+            lines_sudo = claim.line_ids.sudo()
+            if lines_sudo and (
+                lines_sudo.move_id.commercial_partner_id != claim.partner_id
+                or lines_sudo.company_id != claim.company_id
             ):
                 raise ValidationError(_("A payment to verify covers invoices of its own customer only."))
 
@@ -163,15 +169,12 @@ class CollectionPaymentClaim(models.Model):
 
     @api.model
     def _collection_pause_days(self, partner, company):
-        policy = (
-            self.env["collection.policy"]
-            .sudo()
-            .with_company(company)
-            .search([("company_id", "=", company.id)])
-            ._policies_for_partners(partner)
-            .get(partner.id)
+        # Policies are configuration of managers: collectors and customers get their pause days only.
+        policies_sudo = (
+            self.env["collection.policy"].sudo().with_company(company).search([("company_id", "=", company.id)])
         )
-        return policy.claim_pause_days if policy else DEFAULT_PAUSE_DAYS
+        policy_sudo = policies_sudo._policies_for_partners(partner).get(partner.id)
+        return policy_sudo.claim_pause_days if policy_sudo else DEFAULT_PAUSE_DAYS
 
     @api.model
     def _collection_create_claim(self, partner, lines, vals=None, attachments=(), source="backoffice"):
@@ -236,14 +239,15 @@ class CollectionPaymentClaim(models.Model):
             }
         )
         claim_sudo = claim.sudo() if internal else claim.sudo().with_user(SUPERUSER_ID)
-        files = (
+        # The proofs were checked above; the customer page and the webhook may not create attachments.
+        files_sudo = (
             self.env["ir.attachment"]
             .sudo()
             .create(
                 [{**proof, "res_model": self._name, "res_id": claim.id, "company_id": company.id} for proof in proofs]
             )
         )
-        claim_sudo.attachment_ids = files
+        claim_sudo.attachment_ids = files_sudo
         summary = claim_sudo._collection_summary_text()
         author = {} if internal else {"author_id": partner.id}
         for record in (claim_sudo, case_sudo):
@@ -251,7 +255,7 @@ class CollectionPaymentClaim(models.Model):
                 body=Markup("<p>%s</p>") % summary,
                 message_type="comment",
                 subtype_xmlid="mail.mt_note",
-                attachment_ids=files.ids,
+                attachment_ids=files_sudo.ids,
                 **author,
             )
         if user:
@@ -295,10 +299,13 @@ class CollectionPaymentClaim(models.Model):
         values = {"state": state, "date_done": fields.Date.context_today(self)}
         claims.write(values)
         for claim in claims:
-            claim.sudo().activity_feedback(["collections_management.mail_activity_type_payment_claim"])
+            # Trust boundary: whoever may close the claim closes its task, even when the task is a
+            # colleague's, and notes it on the case (posting there needs write access on the case).
+            claim_sudo = claim.sudo()
+            claim_sudo.activity_feedback(["collections_management.mail_activity_type_payment_claim"])
             claim.message_post(body=note, subtype_xmlid="mail.mt_note")
             if claim.case_id:
-                claim.case_id.sudo()._post_case_message(_("Payment %(name)s: %(note)s", name=claim.name, note=note))
+                claim_sudo.case_id._post_case_message(_("Payment %(name)s: %(note)s", name=claim.name, note=note))
         return claims
 
     def action_verify(self):
@@ -326,8 +333,9 @@ class CollectionPaymentClaim(models.Model):
             raise UserError(_("Give the reason for rejecting the payment."))
         recipients = {}
         if notify:
+            chains = self.partner_id._get_collection_recipient_chains()
             for claim in self:
-                chain = claim.partner_id._get_collection_recipient_chains()[claim.partner_id.id]
+                chain = chains[claim.partner_id.id]
                 recipient = next((contact for contact in chain if contact._collection_can_carry("email")), None)
                 if not recipient:
                     raise UserError(_("%s has no e-mail address to tell.", claim.partner_id.display_name))

@@ -270,7 +270,9 @@ class CollectionPolicy(models.Model):
         tz = pytz.timezone(calendar.tz or "UTC")
         start = tz.localize(datetime.combine(date_from, time.min)).astimezone(pytz.utc).replace(tzinfo=None)
         stop = tz.localize(datetime.combine(date_to, time.max)).astimezone(pytz.utc).replace(tzinfo=None)
-        leaves = (
+        # Read as superuser: the policy's holidays apply whoever asks (the engine, a customer page,
+        # a user whose companies or record rules hide the calendar); only the dates are returned.
+        leaves_sudo = (
             self.env["resource.calendar.leaves"]
             .sudo()
             .search(
@@ -283,7 +285,7 @@ class CollectionPolicy(models.Model):
             )
         )
         days = set()
-        for leave in leaves:
+        for leave in leaves_sudo:
             first = pytz.utc.localize(leave.date_from).astimezone(tz).date()
             last = pytz.utc.localize(leave.date_to).astimezone(tz).date()
             while first <= last:

@@ -29,7 +29,8 @@ class ResCompany(models.Model):
             .sudo()
             .search([("type", "=", "bank"), ("company_id", "=", self.id), ("bank_account_id", "!=", False)])
         )
-        accounts_sudo = journals_sudo.bank_account_id or self.sudo().partner_id.bank_ids.filtered(
+        company_sudo = self.sudo()
+        accounts_sudo = journals_sudo.bank_account_id or company_sudo.partner_id.bank_ids.filtered(
             lambda account: not account.company_id or account.company_id == self
         )
         return accounts_sudo

@@ -201,6 +201,17 @@ class TestRetry(OutcomesCommon):
             email.with_user(self.collector_2).action_retry()
         self.assertEqual(email.state, "failed")
 
+    def test_nobody_points_a_retry_at_other_instalments(self):
+        """The levels a retry records are the run's (applied as superuser): not even a manager
+        sets them by hand, e.g. to instalments of another customer."""
+        invoice, email = self._failed_email()
+        kept = email.pending_level_lines
+        self.assertIn(self._instalments(invoice).id, kept[str(self.level_first.id)])
+        other = self._instalments(self._invoice(self.customer_b, 500.0, days_late=30))
+        with self.assertRaises(AccessError):
+            email.with_user(self.manager).write({"pending_level_lines": {str(self.level_first.id): other.ids}})
+        self.assertEqual(email.pending_level_lines, kept)
+
 
 @tagged("post_install", "-at_install")
 class TestLevelPreview(OutcomesCommon):

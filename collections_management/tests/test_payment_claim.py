@@ -146,6 +146,27 @@ class TestPaymentClaim(CaseworkCommon):
             self._claim(self.other, user=self.collector_2)
         self.assertEqual(self.env["collection.payment.claim"].search_count([]), 1)
 
+    def test_collector_cannot_move_a_claim_to_another_customer(self):
+        """The customer, case and invoices of a claim decide whose it is: a collector cannot
+        re-point their claim to someone else's customer, and nothing changes when refused."""
+        claim = self._claim()
+        stranger = self._customer("Lejano SA")
+        stranger_lines = self._instalments(self._invoice(stranger, 400.0, days_late=5))
+        stranger_case = stranger._get_collection_case(self.company, create=True)
+        stranger_case.user_id = self.collector_2
+        mine = claim.with_user(self.collector_1)
+        with self.assertRaises(AccessError):
+            mine.write({"partner_id": stranger.id})
+        # assertRaises (not assertRaisesRegex) rolls the refused write back, as a user's request is.
+        with self.assertRaises(UserError) as refused:
+            mine.write({"line_ids": [Command.set(stranger_lines.ids)]})
+        self.assertIn("invoices of its own customer", str(refused.exception))
+        with self.assertRaises(UserError) as refused:
+            mine.write({"case_id": stranger_case.id})
+        self.assertIn("case of its own customer", str(refused.exception))
+        self.assertRecordValues(claim, [{"partner_id": self.customer.id, "case_id": self.case.id}])
+        self.assertEqual(claim.line_ids, self._instalments(self.claimed))
+
     def test_other_company_claims_are_not_seen(self):
         other = self.setup_other_company(name="Pampa SA")["company"]
         self.manager.company_ids = [Command.link(other.id)]

@@ -286,12 +286,14 @@ class ResPartner(models.Model):
             "credit_company": -sum(line["line"].amount_residual for line in credit_items),
         }
 
-    def _collection_bank_transfer(self, company, summary):
+    def _collection_bank_transfer(self, company, summary, accounts=None):
         """How this customer pays ``company`` by bank transfer: the company's receiving accounts
-        (those of its bank journals, else the company's own) and, for each invoice of ``summary``
-        still payable, the reference to quote so the payment is matched at once."""
+        (those of its bank journals, else the company's own; ``accounts`` when already read for a
+        batch) and, for each invoice of ``summary`` still payable, the reference to quote so the
+        payment is matched at once."""
         self.ensure_one()
-        accounts = company._collection_bank_accounts()
+        if accounts is None:
+            accounts = company._collection_bank_accounts()
         references = [
             (invoice["move"], invoice["move"].payment_reference or invoice["move"].name)
             for invoice in summary["invoices"]

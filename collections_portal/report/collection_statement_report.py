@@ -19,13 +19,14 @@ class ReportCollectionStatement(models.AbstractModel):
         # The trust boundary of the back office: the user may see these customers' statement.
         partners_sudo = partners.sudo()
         summaries = {partner.id: partner._collection_summary(company) for partner in partners_sudo}
+        accounts_sudo = company._collection_bank_accounts()
         return {
             "doc_ids": docids,
             "doc_model": "res.partner",
             "docs": partners,
             "summaries": summaries,
             "bank_transfers": {
-                partner.id: partner._collection_bank_transfer(company, summaries[partner.id])
+                partner.id: partner._collection_bank_transfer(company, summaries[partner.id], accounts_sudo)
                 for partner in partners_sudo
             },
         }

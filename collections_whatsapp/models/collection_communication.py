@@ -865,28 +865,32 @@ class CollectionCommunication(models.Model):
         reminder = partner.whatsapp_proof_reminder_id
         partner.write({"whatsapp_proof_requested_date": False, "whatsapp_proof_reminder_id": False})
         env = self._whatsapp_partner_env(partner).env
-        Line = self.env["account.move.line"].sudo()
+        # Trust boundary: the webhook's sender is the customer whose number wrote (``partner``, read
+        # as superuser above); its open instalments are found and its claim recorded as Collections.
+        move_lines_sudo = self.env["account.move.line"].sudo()
         company = self.company_id
-        open_domain = Line._collection_open_domain() & Domain(
+        open_domain = move_lines_sudo._collection_open_domain() & Domain(
             [("company_id", "=", company.id), ("move_id.commercial_partner_id", "=", partner.id)]
         )
-        lines = reminder.sudo().line_ids.filtered_domain(open_domain) if reminder.company_id == company else Line
-        if not lines:
-            lines = Line.search(open_domain & Domain("date_maturity", "<=", fields.Date.context_today(self)))
+        # ``reminder`` is read through ``partner``, as superuser already.
+        lines_sudo = (
+            reminder.line_ids.filtered_domain(open_domain) if reminder.company_id == company else move_lines_sudo
+        )
+        if not lines_sudo:
+            lines_sudo = move_lines_sudo.search(
+                open_domain & Domain("date_maturity", "<=", fields.Date.context_today(self))
+            )
         refused = None
-        if lines:
+        if lines_sudo:
+            claims_sudo = self.env["collection.payment.claim"].sudo()
             try:
                 with self.env.cr.savepoint():
-                    return (
-                        self.env["collection.payment.claim"]
-                        .sudo()
-                        ._collection_create_claim(
-                            partner,
-                            lines,
-                            {},
-                            [{"name": attachment.name, "raw": attachment.raw}],
-                            source="whatsapp",
-                        )
+                    return claims_sudo._collection_create_claim(
+                        partner,
+                        lines_sudo,
+                        {},
+                        [{"name": attachment.name, "raw": attachment.raw}],
+                        source="whatsapp",
                     )
             except UserError as error:
                 refused = error.args[0]
