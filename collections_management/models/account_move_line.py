@@ -100,6 +100,24 @@ class AccountMoveLine(models.Model):
         return self._collection_open_domain() | self._collection_credit_domain()
 
     @api.model
+    def _collection_set_levels(self, level_writes, date):
+        """Record the level reached on instalments: ``level_writes`` is {level: [instalment ids]}
+        reached on ``date``. Used by the run and by a retry that reached the customer later.
+
+        The level is the engine's own record on the instalments: written as Collections, whoever
+        started the run or the retry (collectors do not write journal items), in one grouped
+        UPDATE that runs the automation rules a write would run (``collection.fast``)."""
+        lines_sudo = self.sudo()
+        self.env["collection.fast"].sudo()._write_rows(
+            lines_sudo,
+            {
+                line_id: {"collection_level_id": level.id, "collection_level_date": date}
+                for level, line_ids in level_writes.items()
+                for line_id in line_ids
+            },
+        )
+
+    @api.model
     def _collection_query(self, domain, alias="aml"):
         """The SQL twin of ``domain``: a ``Query`` on ``account_move_line`` aliased ``alias``,
         compiled by Odoo's own domain compiler, so the SQL and the Domain cannot disagree.

@@ -644,17 +644,7 @@ class CollectionRun(models.Model):
             unreached_levels[decision.partner_id] = decision.level_lines
         unreached._collection_remember_levels(unreached_levels)
         unreached._collection_task_when_unreached()
-        # The level reached is the engine's own record on the instalments: written as
-        # Collections, whoever started the run (collectors do not write journal items).
-        lines_sudo = self.env["account.move.line"].sudo()
-        self.env["collection.fast"].sudo()._write_rows(
-            lines_sudo,
-            {
-                line_id: {"collection_level_id": level.id, "collection_level_date": self.date}
-                for level, line_ids in level_writes.items()
-                for line_id in line_ids
-            },
-        )
+        self.env["account.move.line"]._collection_set_levels(level_writes, self.date)
         self.env["collection.case"]._collection_update_from_run(self, partner_levels)
 
     def _store_decisions(self, decisions):
