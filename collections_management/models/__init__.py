@@ -1,5 +1,5 @@
-# The scope mixin first: the models that inherit it are built in import order.
-from . import collection_scope_mixin  # noqa: I001
+# The mixins first: the models that inherit them are built in import order.
+from . import collection_scope_mixin, collection_contact_window_mixin  # noqa: I001
 from . import (
     account_move,
     account_move_line,

@@ -100,21 +100,11 @@ class Decision:
 # How many days ahead the customer form looks for the next reminder.
 NEXT_REMINDER_DAYS = 90
 
-WEEKDAY_FIELDS = (
-    "contact_monday",
-    "contact_tuesday",
-    "contact_wednesday",
-    "contact_thursday",
-    "contact_friday",
-    "contact_saturday",
-    "contact_sunday",
-)
-
 
 class CollectionPolicy(models.Model):
     _name = "collection.policy"
     _description = "Collection Policy"
-    _inherit = ["collection.partner.rule.mixin"]
+    _inherit = ["collection.partner.rule.mixin", "collection.contact.window.mixin"]
     _order = "sequence, id"
 
     name = fields.Char(required=True, translate=True)
@@ -143,23 +133,17 @@ class CollectionPolicy(models.Model):
         default=3,
         help="Minimum number of days between two reminders to the same customer.",
     )
+    # The contact window (hours, days, weekly cap) comes from the mixin; the policy explains it.
     max_contacts_per_week = fields.Integer(
-        string="Contacts per 7 Days",
         default=2,
         help="Maximum number of reminders to the same customer in any 7 days. 0 means no limit.",
     )
-    contact_hour_from = fields.Float(string="Contact From", default=8.0)
-    contact_hour_to = fields.Float(string="Contact Until", default=20.0)
     contact_weekend_hours = fields.Boolean(
-        string="Own Weekend Hours",
         help="Saturdays and Sundays (when allowed) have their own contact hours; otherwise the same as weekdays.",
     )
     contact_weekend_hour_from = fields.Float(
-        string="Weekend Contact From",
-        default=8.0,
         help="Contact hours on Saturdays and Sundays, when those days are allowed.",
     )
-    contact_weekend_hour_to = fields.Float(string="Weekend Contact Until", default=20.0)
     contact_calendar_id = fields.Many2one(
         "resource.calendar",
         string="Public Holidays",
@@ -171,13 +155,6 @@ class CollectionPolicy(models.Model):
         string="Contact Rules Preset",
         help="Country rules last applied to this policy (hours, days, public holidays, weekly cap).",
     )
-    contact_monday = fields.Boolean(string="Monday", default=True)
-    contact_tuesday = fields.Boolean(string="Tuesday", default=True)
-    contact_wednesday = fields.Boolean(string="Wednesday", default=True)
-    contact_thursday = fields.Boolean(string="Thursday", default=True)
-    contact_friday = fields.Boolean(string="Friday", default=True)
-    contact_saturday = fields.Boolean(string="Saturday")
-    contact_sunday = fields.Boolean(string="Sunday")
     promise_grace_days = fields.Integer(
         default=3,
         help="Days after a promised date before an unpaid promise counts as broken.",
@@ -207,12 +184,6 @@ class CollectionPolicy(models.Model):
     )
     level_count = fields.Integer(compute="_compute_level_count")
 
-    _check_contact_hours = models.Constraint(
-        "CHECK(contact_hour_from >= 0 AND contact_hour_to <= 24 AND contact_hour_from < contact_hour_to "
-        "AND contact_weekend_hour_from >= 0 AND contact_weekend_hour_to <= 24 "
-        "AND contact_weekend_hour_from < contact_weekend_hour_to)",
-        "Contact hours must be between 0 and 24, the start before the end.",
-    )
     _check_limits = models.Constraint(
         "CHECK(min_days_between_contacts >= 0 AND max_contacts_per_week >= 0 "
         "AND promise_grace_days >= 0 AND promise_max_days >= 0 AND minimum_amount >= 0 "
@@ -229,16 +200,6 @@ class CollectionPolicy(models.Model):
     def _compute_level_count(self):
         for policy in self:
             policy.level_count = len(policy.level_ids)
-
-    @api.model
-    def _collection_weekday_fields(self):
-        """The weekday fields, Monday first."""
-        return WEEKDAY_FIELDS
-
-    def _allowed_weekdays(self):
-        """Weekday numbers (Monday = 0) on which this policy may contact customers."""
-        self.ensure_one()
-        return {day for day, field in enumerate(WEEKDAY_FIELDS) if self[field]}
 
     def _get_level_for_days(self, days_late):
         """The highest level of this policy due for an instalment ``days_late`` days past its

@@ -8,7 +8,7 @@ from odoo.tools import SQL
 from odoo.addons.mail.tests.common import MockEmail
 from odoo.addons.sms.tests.common import MockSMS
 
-from ..models.collection_policy import WEEKDAY_FIELDS
+from ..models.collection_contact_window_mixin import WEEKDAY_FIELDS
 from ..models.collection_run import RUN_LOCK_KEY
 from .common import CollectionsCommon
 
