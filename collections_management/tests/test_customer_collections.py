@@ -1,9 +1,12 @@
 import io
 from datetime import date, datetime, timedelta
 
+from psycopg2.errors import CheckViolation
+
 from odoo import Command
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, freeze_time, tagged
+from odoo.tools import mute_logger
 from odoo.tools.pdf import PdfFileReader
 
 from .test_dunning_decisions import DecisionCommon
@@ -215,6 +218,70 @@ class TestContactRulesByCountry(CustomerCommon):
                 }
             ],
         )
+
+    def test_preset_refuses_impossible_hours_like_a_policy(self):
+        preset = self.env.ref("collections_management.collection_contact_preset_co").with_user(self.manager)
+        errors = []
+        for record in (preset, self.policy.with_user(self.manager)):
+            for hours in ({"contact_hour_from": 20.0, "contact_hour_to": 7.0}, {"contact_hour_to": 25.0}):
+                with (
+                    self.subTest(model=record._name, hours=hours),
+                    self.assertRaises(ValidationError) as caught,
+                    self.env.cr.savepoint(),
+                ):
+                    form = Form(record)
+                    for name, value in hours.items():
+                        form[name] = value
+                    form.save()
+                errors.append(str(caught.exception))
+        self.assertEqual(set(errors), {"Contact hours must be between 0 and 24, the start before the end."})
+        self.assertRecordValues(preset, [{"contact_hour_from": 7.0, "contact_hour_to": 19.0}])
+        # A new preset with such hours is refused by the database, with the same message.
+        form = Form(self.env["collection.contact.preset"].with_user(self.manager))
+        form.name = "Night shift"
+        form.country_id = self.env.ref("base.co")
+        form.contact_weekend_hours = True
+        form.contact_weekend_hour_from = 22.0
+        form.contact_weekend_hour_to = 6.0
+        with self.assertRaises(CheckViolation) as caught, mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+            form.save()
+        self.assertEqual(
+            self.env["collection.contact.preset"]._sql_error_to_message(caught.exception),
+            "Contact hours must be between 0 and 24, the start before the end.",
+        )
+
+    def test_apply_copies_every_contact_window_field(self):
+        names = self.env["collection.contact.window.mixin"]._collection_contact_window_fields()
+        self.assertTrue({"contact_hour_from", "contact_sunday", "max_contacts_per_week"} <= set(names))
+        # A preset whose every contact-window value differs from the policy's: booleans the other
+        # way, numbers one more, hours chosen here (a new hour field must be given one below).
+        hours = {
+            "contact_hour_from": 6.5,
+            "contact_hour_to": 21.5,
+            "contact_weekend_hour_from": 9.25,
+            "contact_weekend_hour_to": 13.75,
+        }
+        form = Form(self.env["collection.contact.preset"].with_user(self.manager))
+        form.name = "Every field"
+        form.country_id = self.env.ref("base.co")
+        for name in names:
+            field_type = self.policy._fields[name].type
+            if field_type == "boolean":
+                form[name] = not self.policy[name]
+            elif field_type == "integer":
+                form[name] = self.policy[name] + 1
+            elif name in hours:
+                form[name] = hours[name]
+        preset = form.save()
+        for name in names:
+            self.assertNotEqual(preset[name], self.policy[name], f"the preset must differ from the policy on {name}")
+        with Form(self.policy.with_user(self.manager)) as policy_form:
+            policy_form.contact_preset_id = preset
+        self.policy.with_user(self.manager).action_apply_contact_preset()
+        for name in names:
+            with self.subTest(field=name):
+                self.assertEqual(self.policy[name], preset[name])
+        self.assertEqual(self.policy.contact_preset_id, preset)
 
     def test_colombian_company_on_saturday_sunday_holiday_and_monday(self):
         self._apply_colombia()
