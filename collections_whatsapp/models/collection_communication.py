@@ -827,14 +827,16 @@ class CollectionCommunication(models.Model):
         )
         partner = self.partner_id
         case = self._whatsapp_case(partner, self.company_id)
-        env = self._whatsapp_partner_env(partner).env
-        (case or partner).message_post(
-            body=env._("File sent on WhatsApp by %s.", (self.recipient_id or partner).display_name),
-            attachment_ids=attachment.ids,
-            message_type="notification",
-            subtype_xmlid="mail.mt_note",
-        )
-        self._whatsapp_proof_received(case, attachment)
+        # A proof after "I already paid" is a payment to verify, whose claim files it in the case's
+        # chatter (``_collection_create_claim``); any other file is shown here.
+        if not self._whatsapp_proof_received(case, attachment):
+            env = self._whatsapp_partner_env(partner).env
+            (case or partner).message_post(
+                body=env._("File sent on WhatsApp by %s.", (self.recipient_id or partner).display_name),
+                attachment_ids=attachment.ids,
+                message_type="notification",
+                subtype_xmlid="mail.mt_note",
+            )
         return attachment
 
     def _whatsapp_media_failed(self, state, reason):
@@ -857,7 +859,8 @@ class CollectionCommunication(models.Model):
         the same as from the customer page) for the instalments of the reminder the customer
         answered, else all its overdue ones, so that reminders pause while the collector checks the
         proof. A file the claim refuses (not a PDF or an image) or a customer who owes nothing any
-        more still gives the collector a task to look at it."""
+        more still gives the collector a task to look at it. Returns the claim (it files the proof in
+        the case's chatter), else False."""
         partner = self.partner_id.sudo()
         requested = partner.whatsapp_proof_requested_date
         if not requested or fields.Datetime.now() - requested > PROOF_WAIT:
@@ -901,12 +904,13 @@ class CollectionCommunication(models.Model):
             customer=partner.display_name,
             file=attachment.name,
         )
-        return target.activity_schedule(
+        target.activity_schedule(
             "mail.mail_activity_data_todo",
             user_id=user.id,
             summary=_("Verify the proof of payment sent on WhatsApp"),
             note=Markup("<p>%s</p>") % note + (Markup("<p>%s</p>") % refused if refused else Markup()),
         )
+        return False
 
     # ------------------------------------------------------------------
     # The 24-hour window

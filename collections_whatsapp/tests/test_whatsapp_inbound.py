@@ -464,6 +464,26 @@ class TestWhatsappButtons(WhatsappInboundCommon):
         latest = self._whatsapp(level_id=self.level_first.id)[-1]
         self.assertEqual(latest.line_ids, self._instalments(later_invoice))
 
+    def test_proof_after_already_paid_is_in_the_case_chatter_once(self):
+        reminder = self._sent_reminder()
+        self._press(reminder, "ALREADY_PAID", "Ya pagué")
+        self.fake.media["proof-once"] = (PDF, "application/pdf")
+        message_id = self._message(
+            "document", {"filename": "transferencia.pdf", "mime_type": "application/pdf", "id": "proof-once"}
+        )
+        self._download()
+        claim = self.env["collection.payment.claim"].search([("partner_id", "=", self.customer.id)])
+        self.assertEqual(claim.with_user(self.collector).attachment_ids.mapped("name"), ["transferencia.pdf"])
+        # What the collector sees in the case's chatter: the payment to verify, with its file, once.
+        messages = self.case.with_user(self.collector).message_ids
+        with_proof = messages.filtered(lambda m: "transferencia.pdf" in m.attachment_ids.mapped("name"))
+        self.assertEqual(len(with_proof), 1, "the proof is shown once")
+        self.assertEqual(with_proof.attachment_ids, claim.attachment_ids, "the claim's file")
+        self.assertIn("says they already paid", with_proof.body)
+        self.assertEqual(messages.attachment_ids.mapped("name").count("transferencia.pdf"), 1)
+        # The WhatsApp message keeps the file it carried.
+        self.assertEqual(self._inbound(message_id).whatsapp_attachment_ids.raw, PDF)
+
     def test_already_paid_without_a_reminder_covers_every_overdue_invoice(self):
         overdue = self._invoice(self.customer, 250.0, 5) + self._invoice(self.customer, 150.0, 3)
         self._invoice(self.customer, 900.0, -5)
