@@ -16,9 +16,20 @@ class AccountMove(models.Model):
         # the receivables of the months from its date on: the KPI snapshot of those months is stale.
         touched = []
         if "state" in vals or "date" in vals:
-            touched = [(move.company_id.id, move.date) for move in self if move.state == "posted"]
+            touched = self._collection_kpi_changes()
         result = super().write(vals)
         if "state" in vals or "date" in vals:
-            touched += [(move.company_id.id, move.date) for move in self if move.state == "posted"]
+            touched += self._collection_kpi_changes()
             self.env["collection.kpi.snapshot"]._collection_mark_stale(touched)
         return result
+
+    def _collection_kpi_changes(self):
+        """(company id, customer id, date) of the receivable journal items of these entries that
+        are posted: what the KPI snapshot must recompute if they change."""
+        return [
+            (move.company_id.id, line.partner_id.commercial_partner_id.id, move.date)
+            for move in self
+            if move.state == "posted"
+            for line in move.line_ids
+            if line.account_id.account_type == "asset_receivable"
+        ]

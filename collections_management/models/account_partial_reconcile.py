@@ -21,9 +21,14 @@ class AccountPartialReconcile(models.Model):
         return super().unlink()
 
     def _collection_kpi_mark_stale(self):
-        """The KPI snapshot of the months from these reconciliations' dates on must be recomputed."""
+        """The KPI snapshot of the customers of these reconciliations must be recomputed from their
+        dates on."""
         self.env["collection.kpi.snapshot"]._collection_mark_stale(
-            [(partial.company_id.id, partial.max_date) for partial in self]
+            [
+                (partial.company_id.id, line.partner_id.commercial_partner_id.id, partial.max_date)
+                for partial in self
+                for line in partial.debit_move_id | partial.credit_move_id
+            ]
         )
 
     def _collection_is_customer_payment(self):

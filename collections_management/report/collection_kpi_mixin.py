@@ -62,14 +62,25 @@ class CollectionKpiMixin(models.AbstractModel):
     _name = "collection.kpi.mixin"
     _description = "Collections KPI report helpers"
 
+    # Group with hash joins only: set on reports whose rows come from joins of the whole
+    # receivables history, where PostgreSQL underestimates the receivable items (one account of
+    # many) and would look up each of a million reconciliations one by one.
+    _kpi_hash_joins = False
+
     @api.model
     def _kpi_query(self, query):
-        """``query`` as the report's table, with PostgreSQL's JIT compilation turned off for the
-        rest of the transaction (the aggregates over a whole portfolio look expensive to the
-        planner, and compiling them takes seconds while running them takes milliseconds) and
-        enough memory for their hash tables and sorts not to spill to disk."""
-        self.env.cr.execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'")
+        """``query`` as the report's table, run with ``_kpi_settings``."""
+        self._kpi_settings()
         return query
+
+    @api.model
+    def _kpi_settings(self):
+        """Settings of the KPI queries for the rest of the transaction: PostgreSQL's JIT
+        compilation off (the aggregates over a whole portfolio look expensive to the planner, and
+        compiling them takes seconds while running them takes milliseconds) and enough memory for
+        their hash tables and sorts not to spill to disk (with the default 4 MB, a list of a
+        million paid instalments is scanned once per instalment instead of hashed once)."""
+        self.env.cr.execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'")
 
     @api.model
     def _kpi_ratios(self):
@@ -88,6 +99,50 @@ class CollectionKpiMixin(models.AbstractModel):
         SQL twin of ``account.move.line._collection_receivable_domain``."""
         query = self.env["account.move.line"]._collection_receivable_query(alias)
         return query.from_clause, query.where_clause
+
+    @api.model
+    def _kpi_row_id(self, partner, company, month, detail=None, detail_values=1):
+        """SQL of a row id computed from the row's key, without numbering the rows (numbering
+        sorts the whole report and keeps PostgreSQL from filtering before it): the customer, the
+        company (modulo 1024), the month (``month``, a date; 4096 months from 2000) and ``detail``,
+        an integer from 0 to ``detail_values`` - 1 (the period type, the bucket...)."""
+        return SQL(
+            """(((%(partner)s::bigint * 1024 + %(company)s %% 1024) * 4096
+                 + (EXTRACT(YEAR FROM %(month)s)::int - 2000) * 12 + EXTRACT(MONTH FROM %(month)s)::int - 1)
+                * %(values)s + %(detail)s)""",
+            partner=partner,
+            company=company,
+            month=month,
+            values=detail_values,
+            detail=detail if detail is not None else SQL("0"),
+        )
+
+    @api.model
+    def _kpi_scope_filter(self, company_ids=None, partner_ids=None, alias="aml"):
+        """SQL condition keeping the journal items ``alias`` of these companies and of these
+        customers (commercial partners, the items of their contacts included); TRUE without
+        limits."""
+        conditions = [SQL("TRUE")]
+        if company_ids:
+            conditions.append(SQL("%s.company_id IN %s", SQL.identifier(alias), tuple(company_ids)))
+        if partner_ids:
+            conditions.append(
+                SQL(
+                    "%s.partner_id IN (SELECT id FROM res_partner WHERE commercial_partner_id IN %s)",
+                    SQL.identifier(alias),
+                    tuple(partner_ids),
+                )
+            )
+        return SQL(" AND ").join(conditions)
+
+    @api.model
+    def _read_group(self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None):
+        if not self._kpi_hash_joins:
+            return super()._read_group(domain, groupby, aggregates, having, offset, limit, order)
+        self.env.cr.execute("SET LOCAL enable_nestloop = off")
+        result = super()._read_group(domain, groupby, aggregates, having, offset, limit, order)
+        self.env.cr.execute("SET LOCAL enable_nestloop = on")
+        return result
 
     @api.model
     def _read_group_select(self, aggregate_spec, query):

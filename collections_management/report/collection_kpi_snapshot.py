@@ -19,9 +19,11 @@ class CollectionKpiSnapshot(models.Model):
 
     A past month changes only when a journal entry or a reconciliation dated in it (or before it)
     changes: posting, resetting or cancelling an entry and creating or removing a reconciliation
-    mark the months from its date on as stale (``collection.kpi.snapshot.month``), and the next
-    report or the daily refresh recomputes them. The daily refresh also compares a fingerprint
-    of each month's journal items and reconciliations, for changes made without the ORM."""
+    mark the rows of its customers from its date on as stale (``collection.kpi.snapshot.stale``),
+    and the next report recomputes only those customers' rows. The daily refresh compares a
+    fingerprint of each month's journal items and reconciliations, for changes made without the
+    ORM, and recomputes the months that differ (``collection.kpi.snapshot.month``) for every
+    customer."""
 
     _name = "collection.kpi.snapshot"
     _description = "Collections KPI Monthly Snapshot"
@@ -80,14 +82,30 @@ class CollectionKpiSnapshot(models.Model):
         return dict(rows)
 
     @api.model
+    def _collection_stale_partners(self, first):
+        """{company id: (first month to recompute, customer ids)}: the customers whose rows must be
+        recomputed (a change of theirs dated in a month already over)."""
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT company_id, GREATEST(MIN(month), %s::date), ARRAY_AGG(partner_id)
+                  FROM collection_kpi_snapshot_stale
+                 GROUP BY company_id
+                """,
+                first,
+            )
+        )
+        return {company_id: (month, partner_ids) for company_id, month, partner_ids in rows}
+
+    @api.model
     def _collection_ensure_fresh(self):
-        """Recompute the months of the snapshot that are missing or stale (called by the reports
-        before they read it; usually nothing to do)."""
+        """Recompute the months of the snapshot that are missing or stale, and the rows of the
+        customers marked stale (called by the reports before they read it; usually nothing to
+        do)."""
         first, last = self._collection_window()
         self._collection_flush_inputs()
-        stale = self._collection_stale_months(first, last)
-        if stale:
-            self._collection_refresh(stale)
+        if self._collection_stale_months(first, last) or self._collection_stale_partners(first):
+            self._collection_refresh()
 
     @api.model
     def _collection_flush_inputs(self):
@@ -110,9 +128,8 @@ class CollectionKpiSnapshot(models.Model):
         self._collection_flush_inputs()
         if check_inputs:
             self._collection_mark_changed(first, last)
-        stale = self._collection_stale_months(first, last)
-        if stale:
-            self._collection_refresh(stale)
+        if self._collection_stale_months(first, last) or self._collection_stale_partners(first):
+            self._collection_refresh()
         return True
 
     @api.model
@@ -153,6 +170,7 @@ class CollectionKpiSnapshot(models.Model):
     @api.model
     def _collection_mark_changed(self, first, last):
         """Mark stale the months of the window whose fingerprint differs from the one stored."""
+        self.env["collection.kpi.report"]._kpi_settings()
         self.env.cr.execute(
             SQL(
                 """
@@ -174,66 +192,28 @@ class CollectionKpiSnapshot(models.Model):
             _logger.info("KPI snapshot: %s month(s) changed since they were computed", self.env.cr.rowcount)
 
     @api.model
-    def _collection_refresh(self, stale):
-        """Recompute the snapshot of each company of ``stale`` ({company id: first month}) from
-        that month to the last month over, in SQL (one statement per company and table)."""
+    def _collection_refresh(self):
+        """Bring the snapshot up to date: recompute the rows of the customers marked stale from
+        their month on, then, for each company with missing or stale months, every customer's
+        rows from the first such month to the last month over, in SQL (a few statements per
+        company)."""
         cr = self.env.cr
         cr.execute(SQL("SELECT pg_advisory_xact_lock(%s)", SNAPSHOT_LOCK))
+        self.env["collection.kpi.report"]._kpi_settings()
+        # Read after the lock: another transaction may have refreshed it while this one waited.
         first, last = self._collection_window()
-        # Another transaction may have refreshed it while this one waited for the lock.
-        stale = {
-            company_id: max(month, stale[company_id])
-            for company_id, month in self._collection_stale_months(first, last).items()
-            if company_id in stale
-        }
-        kpi = self.env["collection.kpi.report"]
-        roll = self.env["collection.roll.rate.report"]
-        last_day = fields.Date.end_of(last, "month")
-        for company_id, start in stale.items():
-            columns = SQL(
-                "company_id, partner_id, month, ar_begin, ar_end, sales, current_end, %s",
-                SQL(", ").join(SQL.identifier(f"sales_m{k}") for k in range(1, COUNTBACK_MONTHS)),
-            )
+        for company_id, (start, partner_ids) in self._collection_stale_partners(first).items():
+            if start <= last:
+                self._collection_compute(company_id, start, partner_ids=partner_ids)
             cr.execute(
                 SQL(
-                    """
-                    DELETE FROM collection_kpi_snapshot WHERE company_id = %(company)s AND month >= %(start)s;
-                    INSERT INTO collection_kpi_snapshot (%(columns)s)
-                    WITH %(monthly)s
-                    SELECT %(columns)s
-                      FROM (SELECT monthly.*, month_start AS month FROM monthly) monthly
-                     WHERE month_start >= %(start)s
-                       AND (ar_begin <> 0 OR ar_end <> 0 OR sales <> 0 OR current_end <> 0 OR sales_m1 <> 0
-                            OR sales_m2 <> 0
-                            OR sales_m3 <> 0 OR sales_m4 <> 0 OR sales_m5 <> 0)
-                    """,
-                    company=company_id,
-                    start=start,
-                    columns=columns,
-                    monthly=kpi._direct_monthly_sql(last_day, start, company_ids=[company_id]),
+                    "DELETE FROM collection_kpi_snapshot_stale WHERE company_id = %s AND partner_id IN %s",
+                    company_id,
+                    tuple(partner_ids),
                 )
             )
-            # A month's roll rates follow its balance into the next month: a change dated in
-            # ``start`` also changes the roll rates of the month before.
-            roll_start = max(fields.Date.subtract(start, months=1), first)
-            roll_last = fields.Date.subtract(last, days=1)
-            cr.execute(
-                SQL(
-                    """
-                    DELETE FROM collection_kpi_roll_snapshot WHERE company_id = %(company)s AND month >= %(start)s;
-                    INSERT INTO collection_kpi_roll_snapshot (company_id, partner_id, month, bucket, amount_start,
-                                                              amount_rolled, amount_stayed, amount_collected)
-                    WITH %(moves)s
-                    SELECT company_id, partner_id, date, bucket, amount_start, COALESCE(amount_rolled, 0),
-                           COALESCE(amount_stayed, 0), amount_collected
-                      FROM moves
-                     WHERE date >= %(start)s
-                    """,
-                    company=company_id,
-                    start=roll_start,
-                    moves=roll._direct_moves_sql(roll_start, roll_last, company_ids=[company_id]),
-                )
-            )
+        for company_id, start in self._collection_stale_months(first, last).items():
+            self._collection_compute(company_id, start)
             cr.execute(
                 SQL(
                     """
@@ -262,27 +242,108 @@ class CollectionKpiSnapshot(models.Model):
                     first=first,
                 )
             )
-        # Fresh planner statistics: a first refresh fills the tables from nothing.
-        cr.execute("ANALYZE collection_kpi_snapshot; ANALYZE collection_kpi_roll_snapshot")
+            # Fresh planner statistics: a first refresh fills the tables from nothing.
+            cr.execute("ANALYZE collection_kpi_snapshot; ANALYZE collection_kpi_roll_snapshot")
         self.env.invalidate_all()
 
     @api.model
-    def _collection_mark_stale(self, dates):
-        """Mark stale the months of the snapshot from these dates on: ``dates`` is a list of
-        (company id, date) of posted journal items or reconciliations that changed."""
+    def _collection_compute(self, company_id, start, partner_ids=None):
+        """Recompute the rows of the company from ``start`` (a month) to the last month over, of
+        every customer or of ``partner_ids`` only, from the journal items and reconciliations."""
+        cr = self.env.cr
+        first, last = self._collection_window()
+        kpi = self.env["collection.kpi.report"]
+        roll = self.env["collection.roll.rate.report"]
+        last_day = fields.Date.end_of(last, "month")
+        scope = SQL("company_id = %s", company_id)
+        if partner_ids:
+            scope = SQL("%s AND partner_id IN %s", scope, tuple(partner_ids))
+        columns = SQL(
+            "company_id, partner_id, month, ar_begin, ar_end, sales, current_end, %s",
+            SQL(", ").join(SQL.identifier(f"sales_m{k}") for k in range(1, COUNTBACK_MONTHS)),
+        )
+        nonzero = SQL(" OR ").join(
+            SQL("%s <> 0", SQL.identifier(column))
+            for column in ["ar_begin", "ar_end", "sales", "current_end"]
+            + [f"sales_m{k}" for k in range(1, COUNTBACK_MONTHS)]
+        )
+        cr.execute(
+            SQL(
+                """
+                DELETE FROM collection_kpi_snapshot WHERE %(scope)s AND month >= %(start)s;
+                INSERT INTO collection_kpi_snapshot (%(columns)s)
+                WITH %(monthly)s
+                SELECT %(columns)s
+                  FROM (SELECT monthly.*, month_start AS month FROM monthly) monthly
+                 WHERE month_start >= %(start)s AND (%(nonzero)s)
+                """,
+                scope=scope,
+                start=start,
+                columns=columns,
+                nonzero=nonzero,
+                monthly=kpi._direct_monthly_sql(last_day, start, company_ids=[company_id], partner_ids=partner_ids),
+            )
+        )
+        # A month's roll rates follow its balance into the next month: a change dated in
+        # ``start`` also changes the roll rates of the month before.
+        roll_start = max(fields.Date.subtract(start, months=1), first)
+        roll_last = fields.Date.subtract(last, days=1)
+        cr.execute(
+            SQL(
+                """
+                DELETE FROM collection_kpi_roll_snapshot WHERE %(scope)s AND month >= %(start)s;
+                INSERT INTO collection_kpi_roll_snapshot (company_id, partner_id, month, bucket, amount_start,
+                                                          amount_rolled, amount_stayed, amount_collected)
+                WITH %(moves)s
+                SELECT company_id, partner_id, date, bucket, amount_start, COALESCE(amount_rolled, 0),
+                       COALESCE(amount_stayed, 0), amount_collected
+                  FROM moves
+                 WHERE date >= %(start)s
+                """,
+                scope=scope,
+                start=roll_start,
+                moves=roll._direct_moves_sql(roll_start, roll_last, company_ids=[company_id], partner_ids=partner_ids),
+            )
+        )
+
+    @api.model
+    def _collection_mark_stale(self, changes):
+        """Mark stale the rows of the snapshot of these customers from these dates on: ``changes``
+        is a list of (company id, customer id, date) of posted journal items or reconciliations
+        that changed. A change dated in the current month leaves the stored months as they are;
+        without a customer, the whole months are marked."""
+        month_start = fields.Date.start_of(fields.Date.context_today(self), "month")
         earliest = {}
-        for company_id, date in dates:
-            if company_id and date and (company_id not in earliest or date < earliest[company_id]):
-                earliest[company_id] = date
-        for company_id, date in earliest.items():
+        for company_id, partner_id, date in changes:
+            if company_id and date and date < month_start:
+                key = (company_id, partner_id or None)
+                if key not in earliest or date < earliest[key]:
+                    earliest[key] = date
+        partners = [
+            SQL("(%s, %s, date_trunc('month', %s::date)::date)", company_id, partner_id, date)
+            for (company_id, partner_id), date in earliest.items()
+            if partner_id
+        ]
+        if partners:
             self.env.cr.execute(
                 SQL(
-                    """UPDATE collection_kpi_snapshot_month SET stale = TRUE
-                        WHERE company_id = %s AND month >= date_trunc('month', %s::date) AND NOT stale""",
-                    company_id,
-                    date,
+                    """INSERT INTO collection_kpi_snapshot_stale (company_id, partner_id, month)
+                       VALUES %s
+                       ON CONFLICT (company_id, partner_id)
+                       DO UPDATE SET month = LEAST(collection_kpi_snapshot_stale.month, EXCLUDED.month)""",
+                    SQL(", ").join(partners),
                 )
             )
+        for (company_id, partner_id), date in earliest.items():
+            if not partner_id:
+                self.env.cr.execute(
+                    SQL(
+                        """UPDATE collection_kpi_snapshot_month SET stale = TRUE
+                            WHERE company_id = %s AND month >= date_trunc('month', %s::date) AND NOT stale""",
+                        company_id,
+                        date,
+                    )
+                )
 
 
 class CollectionKpiSnapshotRoll(models.Model):
@@ -324,3 +385,20 @@ class CollectionKpiSnapshotMonth(models.Model):
     refresh_date = fields.Datetime(string="Computed On", readonly=True)
 
     _company_month_uniq = models.UniqueIndex("(company_id, month)")
+
+
+class CollectionKpiSnapshotStale(models.Model):
+    """Customers whose rows of the KPI snapshots must be recomputed from a month on: one of their
+    posted entries or reconciliations, dated in a month already over, changed."""
+
+    _name = "collection.kpi.snapshot.stale"
+    _description = "Collections KPI Snapshot Customer to Recompute"
+    _log_access = False
+    _order = "month"
+    _rec_name = "partner_id"
+
+    company_id = fields.Many2one("res.company", required=True, readonly=True, ondelete="cascade")
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, readonly=True, ondelete="cascade")
+    month = fields.Date(required=True, readonly=True, help="First month to recompute.")
+
+    _company_partner_uniq = models.UniqueIndex("(company_id, partner_id)")

@@ -104,22 +104,23 @@ class CollectionRollRateReport(models.Model):
         )
 
     @api.model
-    def _direct_moves_sql(self, first_month, last_day, company_ids=None):
+    def _direct_moves_sql(self, first_month, last_day, company_ids=None, partner_ids=None):
         """CTEs ending in ``moves``: per company, customer, month end from ``first_month`` to
         ``last_day`` (a month end) and bucket, the balance then and what became of it a month
         later, computed from the journal items and reconciliations. The monthly snapshot
-        (``collection.kpi.snapshot``) stores these rows; the report reads them from there."""
-        company_filter = SQL("aml.company_id IN %s", tuple(company_ids)) if company_ids else SQL("TRUE")
-        days_start = SQL("(pairs.day - pairs.date_maturity)")
-        days_next = SQL("(pairs.next_day - pairs.date_maturity)")
+        (``collection.kpi.snapshot``) stores these rows; the report reads them from there.
+        ``company_ids`` and ``partner_ids`` (commercial partners) limit it to these companies and
+        customers."""
+        company_filter = self._kpi_scope_filter(company_ids, partner_ids)
+        # Each instalment's residual at each month end while it is open, from its payments summed
+        # per month (a running total per instalment): no per-instalment lookups.
+        days_start = SQL("(steps.day - steps.date_maturity)")
+        days_next = SQL("((steps.day + INTERVAL '1 day' + INTERVAL '1 month - 1 day')::date - steps.date_maturity)")
         return SQL(
             """
-            lines AS (
+            lines AS MATERIALIZED (
                 SELECT aml.id, aml.company_id, move.commercial_partner_id AS partner_id, aml.date,
-                       aml.date_maturity, aml.balance,
-                       CASE WHEN aml.reconciled THEN (
-                           SELECT MAX(partial.max_date) FROM account_partial_reconcile partial
-                            WHERE partial.debit_move_id = aml.id) END AS date_closed
+                       aml.date_maturity, aml.balance, aml.reconciled
                   FROM %(instalments)s
                   JOIN account_move move ON move.id = aml.move_id
                  WHERE %(instalment)s
@@ -129,41 +130,54 @@ class CollectionRollRateReport(models.Model):
                         SELECT partial.debit_move_id FROM account_partial_reconcile partial
                          WHERE partial.max_date > %(first_month)s))
             ),
-            pairs AS (
-                SELECT lines.*, snapshot.day, snapshot.next_day
+            paid AS MATERIALIZED (
+                SELECT partial.debit_move_id AS id,
+                       (date_trunc('month', partial.max_date) + INTERVAL '1 month - 1 day')::date AS day,
+                       SUM(partial.amount) AS amount
+                  FROM account_partial_reconcile partial
+                  JOIN lines ON lines.id = partial.debit_move_id
+                 GROUP BY 1, 2
+            ),
+            spans AS (
+                SELECT lines.*,
+                       date_trunc('month', GREATEST(lines.date, %(first_month)s))::date AS month_from,
+                       LEAST(CASE WHEN lines.reconciled THEN date_trunc('month', history.closed)::date END,
+                             date_trunc('month', %(last_day)s::date + 1)::date) AS month_to,
+                       COALESCE(history.before, 0) AS paid_before
                   FROM lines
-            CROSS JOIN LATERAL (
-                       SELECT (m + INTERVAL '1 month - 1 day')::date AS day,
-                              (m + INTERVAL '2 month - 1 day')::date AS next_day
-                         FROM generate_series(date_trunc('month', GREATEST(lines.date, %(first_month)s)),
-                                              date_trunc('month', LEAST(lines.date_closed, %(last_day)s)),
-                                              INTERVAL '1 month') m
-                       ) snapshot
-                 WHERE snapshot.day >= lines.date
-                   AND snapshot.day <= %(last_day)s
-                   AND (lines.date_closed IS NULL OR lines.date_closed > snapshot.day)
+             LEFT JOIN (SELECT id, MAX(day) AS closed,
+                               SUM(amount) FILTER (WHERE day < %(first_month)s) AS before
+                          FROM paid GROUP BY id) history ON history.id = lines.id
+            ),
+            grid AS (
+                SELECT spans.id, spans.company_id, spans.partner_id, spans.date_maturity,
+                       spans.balance - spans.paid_before AS opening,
+                       (m + INTERVAL '1 month - 1 day')::date AS day
+                  FROM spans
+            CROSS JOIN LATERAL generate_series(spans.month_from, spans.month_to, INTERVAL '1 month') m
             ),
             residuals AS (
-                SELECT pairs.id, pairs.company_id, pairs.partner_id, pairs.day,
-                       %(bucket_start)s AS bucket,
-                       %(bucket_next)s AS bucket_next,
-                       pairs.balance - COALESCE(SUM(partial.amount) FILTER (WHERE partial.max_date <= pairs.day), 0)
-                           AS amount_start,
-                       pairs.balance - COALESCE(SUM(partial.amount), 0) AS amount_next
-                  FROM pairs
-             LEFT JOIN account_partial_reconcile partial ON partial.debit_move_id = pairs.id
-                                                        AND partial.max_date <= pairs.next_day
-                 GROUP BY pairs.id, pairs.company_id, pairs.partner_id, pairs.day, pairs.next_day,
-                          pairs.date_maturity, pairs.balance
+                SELECT grid.id, grid.company_id, grid.partner_id, grid.date_maturity, grid.day,
+                       grid.opening - SUM(COALESCE(paid.amount, 0)) OVER running AS residual
+                  FROM grid
+             LEFT JOIN paid ON paid.id = grid.id AND paid.day = grid.day
+                WINDOW running AS (PARTITION BY grid.id ORDER BY grid.day)
+            ),
+            steps AS (
+                SELECT residuals.*,
+                       COALESCE(LEAD(residuals.residual) OVER (PARTITION BY residuals.id ORDER BY residuals.day), 0)
+                           AS residual_next
+                  FROM residuals
             ),
             moves AS (
-                SELECT company_id, partner_id, date_trunc('month', day)::date AS date, bucket,
-                       SUM(amount_start) AS amount_start,
-                       SUM(amount_next) FILTER (WHERE bucket_next > bucket) AS amount_rolled,
-                       SUM(amount_next) FILTER (WHERE bucket_next = bucket) AS amount_stayed,
-                       SUM(amount_start - amount_next) AS amount_collected
-                  FROM residuals
-                 WHERE amount_start > 0
+                SELECT company_id, partner_id, date_trunc('month', day)::date AS date, %(bucket_start)s AS bucket,
+                       SUM(residual) AS amount_start,
+                       SUM(residual_next) FILTER (WHERE %(bucket_next)s > %(bucket_start)s) AS amount_rolled,
+                       SUM(residual_next) FILTER (WHERE %(bucket_next)s = %(bucket_start)s) AS amount_stayed,
+                       SUM(residual - residual_next) AS amount_collected
+                  FROM steps
+                 WHERE residual > 0
+                   AND day <= %(last_day)s
                  GROUP BY 1, 2, 3, 4
             )
             """,
@@ -180,7 +194,7 @@ class CollectionRollRateReport(models.Model):
     def _select(self):
         return SQL(
             """
-            SELECT ROW_NUMBER() OVER (ORDER BY moves.date, moves.company_id, moves.partner_id, moves.bucket) AS id,
+            SELECT %(id)s AS id,
                    moves.date, moves.bucket, moves.company_id, company.currency_id AS company_currency_id,
                    moves.partner_id, partner.country_id, collection_case.user_id, collection_case.team_id,
                    moves.amount_start,
@@ -191,6 +205,13 @@ class CollectionRollRateReport(models.Model):
                    %(stay)s AS stay_rate,
                    %(collected)s AS collection_rate
             """,
+            id=self._kpi_row_id(
+                SQL("moves.partner_id"),
+                SQL("moves.company_id"),
+                SQL("moves.date"),
+                SQL("LEFT(moves.bucket, 1)::int"),
+                len(AGING_BUCKETS),
+            ),
             roll=self._kpi_ratio(SQL("COALESCE(moves.amount_rolled, 0)"), SQL("moves.amount_start"), 100.0),
             stay=self._kpi_ratio(SQL("COALESCE(moves.amount_stayed, 0)"), SQL("moves.amount_start"), 100.0),
             collected=self._kpi_ratio(SQL("moves.amount_collected"), SQL("moves.amount_start"), 100.0),

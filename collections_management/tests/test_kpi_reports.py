@@ -335,6 +335,34 @@ class TestKpiSnapshot(KpiCommon):
         self.assertEqual(self._may(), (2900.0, 1400.0))
         self.assertSnapshotMatchesDirect()
 
+    def test_late_payment_recomputes_only_its_customer(self):
+        """The payment of 100 on INV2 (Abarrotes) dated 05-10 marks only Abarrotes from May: the
+        next report recomputes Abarrotes' rows from May, keeps Bodega's rows and every month as
+        they were, and gives the direct figures."""
+        self._may()
+        snapshot = self.env["collection.kpi.snapshot"]
+        stale = self.env["collection.kpi.snapshot.stale"]
+        others = snapshot.search([("partner_id", "!=", self.customer.id)])
+        earlier = snapshot.search([("partner_id", "=", self.customer.id), ("month", "<", "2026-05-01")])
+        self.assertTrue(others and earlier)
+        self._register_payment(self.inv2, amount=100.0, payment_date="2026-05-10")
+        self.assertEqual(
+            stale.search([]).mapped(lambda row: (row.partner_id, row.month)), [(self.customer, date(2026, 5, 1))]
+        )
+        self.assertFalse(self.env["collection.kpi.snapshot.month"].search([("stale", "=", True)]), "no whole month")
+        self.assertEqual(self._may(), (2950.0, 1450.0))
+        self.assertFalse(stale.search([]), "recomputed by the report")
+        self.assertEqual(snapshot.search([("partner_id", "!=", self.customer.id)]), others, "other customers untouched")
+        self.assertEqual(
+            snapshot.search([("partner_id", "=", self.customer.id), ("month", "<", "2026-05-01")]),
+            earlier,
+            "Abarrotes' months before May untouched",
+        )
+        self.assertSnapshotMatchesDirect()
+        # A payment dated in the current month changes no stored month.
+        self._register_payment(self.inv2, amount=50.0, payment_date="2026-06-01")
+        self.assertFalse(stale.search([]))
+
     def test_reset_to_draft_and_cancel_a_past_invoice(self):
         self._may()
         self.inv6.button_draft()
