@@ -309,6 +309,11 @@ def main():
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--keep", action="store_true", help="commit the generated history")
     parser.add_argument(
+        "--build-only",
+        action="store_true",
+        help="build the history, commit it and stop (measure it later with --reuse)",
+    )
+    parser.add_argument(
         "--reuse",
         action="store_true",
         help="measure the history already in the database (built before with --keep) instead of building one",
@@ -322,6 +327,10 @@ def main():
         start = time.perf_counter()
         if not args.reuse:
             generate(env, args.instalments, args.customers, args.months)
+        if args.build_only:
+            cr.commit()
+            out(f"History built and committed in {time.perf_counter() - start:.1f} s")
+            return
         cr.execute("SELECT COUNT(*) FROM account_move_line WHERE display_type = 'payment_term'")
         count = cr.fetchone()[0]
         out(

@@ -250,15 +250,16 @@ class CollectionKpiReport(models.Model):
         )
 
     @api.model
-    def _direct_monthly_sql(self, today, first_month, company_ids=None):
+    def _direct_monthly_sql(self, today, first_month, company_ids=None, partner_ids=None):
         """CTEs ending in ``monthly``: one row per company, customer and month from ``first_month``
         to ``today``'s month, computed from the journal items and reconciliations dated up to
         ``today`` (columns company_id, partner_id, month_start, month_end, days, ar_begin, ar_end,
         sales, current_end, sales_m0 … sales_m5, days_m0 … days_m5). ``company_ids`` limits it to
-        these companies. The monthly snapshot (``collection.kpi.snapshot``) stores these rows for
-        the months already over; reports read them from there."""
+        these companies, ``partner_ids`` to these customers (commercial partners). The monthly
+        snapshot (``collection.kpi.snapshot``) stores these rows for the months already over;
+        reports read them from there."""
         grid_start = fields.Date.subtract(first_month, months=COUNTBACK_MONTHS - 1)
-        company_filter = SQL("aml.company_id IN %s", tuple(company_ids)) if company_ids else SQL("TRUE")
+        company_filter = self._kpi_scope_filter(company_ids, partner_ids)
         lags = SQL(", ").join(
             SQL(
                 "COALESCE(LAG(grid.sales, %s) OVER partner_months, 0) AS %s",
@@ -337,7 +338,7 @@ class CollectionKpiReport(models.Model):
                   JOIN months ON months.month_start = parts.month_start
                  GROUP BY parts.company_id, parts.partner_id, parts.month_start, months.month_end
             ),
-            monthly AS (
+            monthly AS NOT MATERIALIZED (
                 SELECT grid.company_id, grid.partner_id, grid.month_start, grid.month_end,
                        (grid.month_end - grid.month_start + 1) AS days,
                        SUM(grid.opening + grid.movement) OVER partner_months - grid.movement AS ar_begin,
@@ -411,16 +412,19 @@ class CollectionKpiReport(models.Model):
                   FROM live_parts
                  GROUP BY company_id, partner_id
             ),
-            monthly AS (
-                SELECT company_id, partner_id, month AS month_start,
-                       (month + INTERVAL '1 month - 1 day')::date AS month_end,
-                       ((month + INTERVAL '1 month')::date - month) AS days,
-                       ar_begin, ar_end, sales, current_end,
+            month_days AS MATERIALIZED (
+                SELECT m::date AS month, (m + INTERVAL '1 month - 1 day')::date AS month_end,
+                       ((m + INTERVAL '1 month')::date - m::date) AS days, %(snapshot_days)s
+                  FROM generate_series(date_trunc('quarter', %(first_month)s::date), %(previous)s::date,
+                                       INTERVAL '1 month') m
+            ),
+            monthly AS NOT MATERIALIZED (
+                SELECT snapshot.company_id, snapshot.partner_id, snapshot.month AS month_start, month_days.month_end,
+                       month_days.days, ar_begin, ar_end, sales, current_end,
                        sales AS sales_m0, sales_m1, sales_m2, sales_m3, sales_m4, sales_m5,
-                       ((month + INTERVAL '1 month')::date - month) AS days_m0,
-                       %(snapshot_days)s
-                  FROM collection_kpi_snapshot
-                 WHERE month >= date_trunc('quarter', %(first_month)s::date) AND month < %(month_start)s
+                       month_days.days AS days_m0, days_m1, days_m2, days_m3, days_m4, days_m5
+                  FROM collection_kpi_snapshot snapshot
+                  JOIN month_days ON month_days.month = snapshot.month
                  UNION ALL
                 SELECT company_id, partner_id, %(month_start)s::date, %(today)s::date,
                        %(today)s::date - %(month_start)s::date + 1,
@@ -439,7 +443,7 @@ class CollectionKpiReport(models.Model):
             receivable=self._kpi_receivables()[1],
             instalments=self._kpi_instalments()[0],
             instalment=self._kpi_instalments()[1],
-            snapshot_days=self._month_days_sql(SQL("month")),
+            snapshot_days=self._month_days_sql(SQL("m")),
             live_days=self._month_days_sql(SQL("%s::date", month_start)),
         )
 
@@ -463,8 +467,7 @@ class CollectionKpiReport(models.Model):
         days = SQL("periods.days")
         return SQL(
             """
-            SELECT ROW_NUMBER() OVER (ORDER BY periods.period_type, periods.date, periods.company_id,
-                                      periods.partner_id) AS id,
+            SELECT %(id)s AS id,
                    periods.period_type, periods.date, periods.date_end,
                    periods.company_id, company.currency_id AS company_currency_id,
                    periods.partner_id, partner.country_id,
@@ -483,6 +486,13 @@ class CollectionKpiReport(models.Model):
                    %(cei)s AS cei,
                    %(overdue_share)s AS overdue_share
             """,
+            id=self._kpi_row_id(
+                SQL("periods.partner_id"),
+                SQL("periods.company_id"),
+                SQL("periods.date"),
+                SQL("(periods.period_type = 'quarter')::int"),
+                2,
+            ),
             dso=self._kpi_ratio(SQL("periods.ar_end"), SQL("periods.sales"), days),
             bpdso=self._kpi_ratio(SQL("periods.current_end"), SQL("periods.sales"), days),
             countback=self._countback_sql(one, own_days),
