@@ -24,6 +24,7 @@ class CollectionCashForecastReport(models.Model):
     _description = "Cash Forecast"
     _inherit = ["collection.kpi.mixin"]
     _auto = False
+    _kpi_hash_joins = True
     _depends = {
         **KPI_DEPENDS,
         "collection.promise": ["state", "date", "date_made", "line_ids"],
@@ -61,8 +62,9 @@ class CollectionCashForecastReport(models.Model):
     def _table_query(self):
         return self._kpi_query(
             SQL(
-                "WITH forecast AS MATERIALIZED (%s) %s %s %s",
+                "WITH forecast AS MATERIALIZED (%s), %s %s %s %s",
                 self._expected_payment_sql(fields.Date.context_today(self)),
+                self._rates(),
                 self._select(),
                 self._from(),
                 self._where(),
@@ -76,7 +78,7 @@ class CollectionCashForecastReport(models.Model):
             """
             SELECT forecast.line_id AS id,
                    forecast.line_id,
-                   aml.move_id,
+                   forecast.move_id,
                    forecast.partner_id,
                    partner.country_id,
                    forecast.company_id,
@@ -92,27 +94,40 @@ class CollectionCashForecastReport(models.Model):
                    forecast.promise_id,
                    CASE WHEN forecast.promise_id IS NOT NULL THEN 'promise' ELSE 'history' END AS source,
                    CASE WHEN forecast.currency_id = company.currency_id THEN forecast.residual
-                        ELSE ROUND((forecast.residual_currency * COALESCE(company_rate.rate, 1.0)
-                                    / COALESCE(line_rate.rate, 1.0))::numeric, 2)
+                        ELSE ROUND((forecast.residual_currency * COALESCE(rates.company_rate, 1.0)
+                                    / COALESCE(rates.line_rate, 1.0))::numeric, 2)
                    END AS amount
             """,
             today=today,
         )
 
     @api.model
-    def _rate_join(self, alias, currency):
+    def _rates(self):
+        """CTE ``rates``: today's rate of each invoice currency and of the company currency, once
+        per company and currency of the forecast (not once per instalment)."""
         today = fields.Date.context_today(self)
+
+        def rate(currency):
+            return SQL(
+                """(SELECT rate.rate FROM res_currency_rate rate
+                     WHERE rate.currency_id = %(currency)s
+                       AND (rate.company_id = pairs.company_id OR rate.company_id IS NULL)
+                       AND rate.name <= %(today)s
+                     ORDER BY rate.company_id IS NULL, rate.name DESC
+                     LIMIT 1)""",
+                currency=currency,
+                today=today,
+            )
+
         return SQL(
-            """LEFT JOIN LATERAL (
-                   SELECT rate.rate FROM res_currency_rate rate
-                    WHERE rate.currency_id = %(currency)s
-                      AND (rate.company_id = forecast.company_id OR rate.company_id IS NULL)
-                      AND rate.name <= %(today)s
-                    ORDER BY rate.company_id IS NULL, rate.name DESC
-                    LIMIT 1) %(alias)s ON forecast.currency_id != company.currency_id""",
-            currency=currency,
-            today=today,
-            alias=SQL.identifier(alias),
+            """rates AS MATERIALIZED (
+                   SELECT pairs.company_id, pairs.currency_id, %(line_rate)s AS line_rate,
+                          %(company_rate)s AS company_rate
+                     FROM (SELECT DISTINCT company_id, currency_id FROM forecast) pairs
+                     JOIN res_company company ON company.id = pairs.company_id
+               )""",
+            line_rate=rate(SQL("pairs.currency_id")),
+            company_rate=rate(SQL("company.currency_id")),
         )
 
     @api.model
@@ -120,15 +135,11 @@ class CollectionCashForecastReport(models.Model):
         return SQL(
             """
               FROM forecast
-              JOIN account_move_line aml ON aml.id = forecast.line_id
               JOIN res_company company ON company.id = forecast.company_id
               JOIN res_partner partner ON partner.id = forecast.partner_id
-              %(line_rate)s
-              %(company_rate)s
+              JOIN rates ON rates.company_id = forecast.company_id AND rates.currency_id = forecast.currency_id
               %(case_join)s
             """,
-            line_rate=self._rate_join("line_rate", SQL("forecast.currency_id")),
-            company_rate=self._rate_join("company_rate", SQL("company.currency_id")),
             case_join=case_scope_join(SQL("forecast.partner_id"), SQL("forecast.company_id")),
         )
 
@@ -153,7 +164,7 @@ class CollectionCashForecastReport(models.Model):
     def _expected_payment_sql(self, today, line_ids=None, partner_ids=None):
         """SQL of the instalments open on ``today`` with their expected payment date.
 
-        Columns: line_id, company_id, partner_id, currency_id, date_maturity, residual (company
+        Columns: line_id, move_id, company_id, partner_id, currency_id, date_maturity, residual (company
         currency, reconciliations up to ``today``), residual_currency, delay (expected days late),
         expected_date, promise_id. Everything is read as it stood on ``today`` (payments dated
         later are ignored), so a past ``today`` replays the forecast of that day.
@@ -181,52 +192,60 @@ class CollectionCashForecastReport(models.Model):
             )
         return SQL(
             """
-            WITH lines AS (
-                SELECT aml.id, aml.company_id, move.commercial_partner_id AS partner_id, aml.currency_id,
-                       aml.date_maturity, aml.balance, aml.amount_currency,
-                       aml.date_maturity >= %(history_start)s AS in_history
+            WITH open_lines AS MATERIALIZED (
+                SELECT aml.id, aml.move_id, aml.company_id, move.commercial_partner_id AS partner_id, aml.currency_id,
+                       aml.date_maturity, aml.balance, aml.amount_currency
                   FROM %(instalments)s
                   JOIN account_move move ON move.id = aml.move_id
                  WHERE %(instalment)s
                    AND aml.date <= %(today)s
-                   AND (NOT aml.reconciled OR aml.date_maturity >= %(history_start)s OR %(later_payments)s)
+                   AND (NOT aml.reconciled OR %(later_payments)s)
             ),
-            payments AS (
-                SELECT partial.debit_move_id AS line_id, partial.max_date, partial.amount,
-                       partial.debit_amount_currency AS amount_currency
-                  FROM account_partial_reconcile partial
-                  JOIN lines ON lines.id = partial.debit_move_id
-                 WHERE partial.max_date <= %(today)s
+            state AS MATERIALIZED (
+                SELECT open_lines.*,
+                       open_lines.balance - COALESCE(paid.amount, 0) AS residual,
+                       open_lines.amount_currency - COALESCE(paid.amount_currency, 0) AS residual_currency
+                  FROM open_lines
+             LEFT JOIN LATERAL (
+                       SELECT SUM(partial.amount) AS amount, SUM(partial.debit_amount_currency) AS amount_currency
+                         FROM account_partial_reconcile partial
+                        WHERE partial.debit_move_id = open_lines.id
+                          AND partial.max_date <= %(today)s
+                       ) paid ON TRUE
             ),
-            state AS (
-                SELECT lines.*,
-                       lines.balance - COALESCE(paid.amount, 0) AS residual,
-                       lines.amount_currency - COALESCE(paid.amount_currency, 0) AS residual_currency
-                  FROM lines
-             LEFT JOIN (SELECT line_id, SUM(amount) AS amount, SUM(amount_currency) AS amount_currency
-                          FROM payments GROUP BY line_id) paid ON paid.line_id = lines.id
+            history_lines AS (
+                SELECT aml.id, aml.company_id, line_partner.commercial_partner_id AS partner_id, aml.date_maturity
+                  FROM %(instalments)s
+                  JOIN res_partner line_partner ON line_partner.id = aml.partner_id
+                 WHERE %(instalment)s
+                   AND aml.date <= %(today)s
+                   AND aml.date_maturity BETWEEN %(history_start)s AND %(today)s
             ),
-            delays AS (
-                SELECT lines.company_id, lines.partner_id, lines.id AS line_id,
-                       payments.amount AS weight, (payments.max_date - lines.date_maturity) AS delay
-                  FROM payments
-                  JOIN lines ON lines.id = payments.line_id
-                 WHERE lines.in_history AND lines.date_maturity <= %(today)s
-                 UNION ALL
-                SELECT state.company_id, state.partner_id, state.id, state.residual,
-                       (%(today)s::date - state.date_maturity)
-                  FROM state
-                 WHERE state.in_history AND state.residual > 0 AND state.date_maturity < %(today)s
+            line_delays AS MATERIALIZED (
+                SELECT line_id, company_id, partner_id, SUM(weight * delay) AS weighted, SUM(weight) AS weight
+                  FROM (SELECT history_lines.id AS line_id, history_lines.company_id, history_lines.partner_id,
+                               partial.amount AS weight, partial.max_date - history_lines.date_maturity AS delay
+                          FROM history_lines
+                          JOIN account_partial_reconcile partial ON partial.debit_move_id = history_lines.id
+                         WHERE partial.max_date <= %(today)s
+                         UNION ALL
+                        SELECT state.id, state.company_id, state.partner_id, state.residual,
+                               %(today)s::date - state.date_maturity
+                          FROM state
+                         WHERE state.residual > 0
+                           AND state.date_maturity >= %(history_start)s
+                           AND state.date_maturity < %(today)s) delays
+                 GROUP BY line_id, company_id, partner_id
             ),
             customers AS (
-                SELECT company_id, partner_id, COUNT(DISTINCT line_id) AS instalments,
-                       SUM(weight * delay) / NULLIF(SUM(weight), 0) AS delay
-                  FROM delays
+                SELECT company_id, partner_id, COUNT(*) AS instalments,
+                       SUM(weighted) / NULLIF(SUM(weight), 0) AS delay
+                  FROM line_delays
                  GROUP BY company_id, partner_id
             ),
             portfolio AS (
-                SELECT company_id, SUM(weight * delay) / NULLIF(SUM(weight), 0) AS delay
-                  FROM delays
+                SELECT company_id, SUM(weighted) / NULLIF(SUM(weight), 0) AS delay
+                  FROM line_delays
                  GROUP BY company_id
             ),
             promised_lines AS (
@@ -260,7 +279,7 @@ class CollectionCashForecastReport(models.Model):
                   FROM promised_amounts
             ),
             forecast AS (
-                SELECT state.id AS line_id, state.company_id, state.partner_id, state.currency_id,
+                SELECT state.id AS line_id, state.move_id, state.company_id, state.partner_id, state.currency_id,
                        state.date_maturity, state.residual, state.residual_currency,
                        ROUND(COALESCE(
                            (COALESCE(customers.instalments, 0) * customers.delay
@@ -276,7 +295,8 @@ class CollectionCashForecastReport(models.Model):
              LEFT JOIN promised ON promised.line_id = state.id
                  WHERE state.residual > 0
             )
-            SELECT lines.line_id, lines.company_id, lines.partner_id, lines.currency_id, lines.date_maturity,
+            SELECT lines.line_id, lines.move_id, lines.company_id, lines.partner_id, lines.currency_id,
+                   lines.date_maturity,
                    lines.residual, lines.residual_currency, lines.delay, lines.promise_id,
                    GREATEST(COALESCE(lines.promised_date, lines.date_maturity + lines.delay), %(today)s)
                        AS expected_date
