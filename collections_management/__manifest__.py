@@ -1,6 +1,6 @@
 {
     "name": "Collections Management",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "category": "Accounting/Accounting",
     "summary": "Dunning policies, consolidated reminders by e-mail, SMS, letter and call, "
     "collection cases, promises to pay and disputes",

@@ -5,7 +5,17 @@ from .collection_kpi_mixin import KPI_DEPENDS, case_scope_join
 
 # Months shown by the period reports, and months read before them for the count-back DSO.
 KPI_MONTHS = 24
-COUNTBACK_MONTHS = 6
+COUNTBACK_MONTHS = 12
+
+
+def countback_columns(template, first=0):
+    """SQL list of ``template`` for each month k of the count-back, from ``first`` to
+    ``COUNTBACK_MONTHS`` - 1: in it ``%(sales)s`` and ``%(days)s`` stand for the columns
+    sales_m<k> and days_m<k>."""
+    return SQL(", ").join(
+        SQL(template, sales=SQL.identifier(f"sales_m{k}"), days=SQL.identifier(f"days_m{k}"))
+        for k in range(first, COUNTBACK_MONTHS)
+    )
 
 
 class CollectionKpiReport(models.Model):
@@ -74,19 +84,32 @@ class CollectionKpiReport(models.Model):
         readonly=True,
         help="Receivables at Start + Credit Sales − Receivables at End: payments and write-offs.",
     )
-    # Count-back DSO: sales of the period's last month (m0) and of the months before it.
+    # Count-back DSO: sales of the period's last month (m0) and of the COUNTBACK_MONTHS - 1 months before
+    # it, and their numbers of days.
     sales_m0 = fields.Monetary(currency_field="company_currency_id", readonly=True)
     sales_m1 = fields.Monetary(currency_field="company_currency_id", readonly=True)
     sales_m2 = fields.Monetary(currency_field="company_currency_id", readonly=True)
     sales_m3 = fields.Monetary(currency_field="company_currency_id", readonly=True)
     sales_m4 = fields.Monetary(currency_field="company_currency_id", readonly=True)
     sales_m5 = fields.Monetary(currency_field="company_currency_id", readonly=True)
+    sales_m6 = fields.Monetary(currency_field="company_currency_id", readonly=True)
+    sales_m7 = fields.Monetary(currency_field="company_currency_id", readonly=True)
+    sales_m8 = fields.Monetary(currency_field="company_currency_id", readonly=True)
+    sales_m9 = fields.Monetary(currency_field="company_currency_id", readonly=True)
+    sales_m10 = fields.Monetary(currency_field="company_currency_id", readonly=True)
+    sales_m11 = fields.Monetary(currency_field="company_currency_id", readonly=True)
     days_m0 = fields.Integer(readonly=True, aggregator="max")
     days_m1 = fields.Integer(readonly=True, aggregator="max")
     days_m2 = fields.Integer(readonly=True, aggregator="max")
     days_m3 = fields.Integer(readonly=True, aggregator="max")
     days_m4 = fields.Integer(readonly=True, aggregator="max")
     days_m5 = fields.Integer(readonly=True, aggregator="max")
+    days_m6 = fields.Integer(readonly=True, aggregator="max")
+    days_m7 = fields.Integer(readonly=True, aggregator="max")
+    days_m8 = fields.Integer(readonly=True, aggregator="max")
+    days_m9 = fields.Integer(readonly=True, aggregator="max")
+    days_m10 = fields.Integer(readonly=True, aggregator="max")
+    days_m11 = fields.Integer(readonly=True, aggregator="max")
 
     dso = fields.Float(
         string="DSO",
@@ -100,7 +123,8 @@ class CollectionKpiReport(models.Model):
         aggregator="sum",
         help="Days of the latest sales that the Receivables at End represent: going back month by month "
         "from the period's last month, whole months while the receivables exceed that month's sales, then "
-        "the fraction of the last month (at most 6 months are counted).",
+        "the fraction of the last month. Receivables beyond 12 months of sales count at the average daily "
+        "sales of those 12 months.",
     )
     bpdso = fields.Float(
         string="Best Possible DSO",
@@ -159,23 +183,38 @@ class CollectionKpiReport(models.Model):
     @api.model
     def _countback_sql(self, total, maximum):
         """Count-back DSO from totals: Σ_k days_k × min(1, max(0, (AR − sales of the k later months)
-        ÷ sales_k)); a month without sales counts whole while receivables remain."""
+        ÷ sales_k)) over the ``COUNTBACK_MONTHS`` months; a month without sales counts whole while
+        receivables remain. What still remains after these months counts at their average daily
+        sales: remaining ÷ (Σ sales_k ÷ Σ days_k); without sales in these months, nothing more."""
         terms = []
         later = SQL("0")
+        days_total = SQL("0")
         for k in range(COUNTBACK_MONTHS):
             remaining = SQL("(%s - %s)", total("ar_end"), later)
             sales = total(f"sales_m{k}")
+            days = maximum(f"days_m{k}")
             terms.append(
                 SQL(
                     """%(days)s * CASE WHEN %(remaining)s <= 0 THEN 0
                                        WHEN %(remaining)s >= %(sales)s THEN 1
                                        ELSE %(remaining)s / %(sales)s END""",
-                    days=maximum(f"days_m{k}"),
+                    days=days,
                     remaining=remaining,
                     sales=sales,
                 )
             )
             later = SQL("(%s + %s)", later, sales)
+            days_total = SQL("(%s + %s)", days_total, days)
+        remaining = SQL("(%s - %s)", total("ar_end"), later)
+        terms.append(
+            SQL(
+                """CASE WHEN %(remaining)s > 0 AND %(sales)s > 0
+                        THEN %(remaining)s * %(days)s / %(sales)s ELSE 0 END""",
+                remaining=remaining,
+                sales=later,
+                days=days_total,
+            )
+        )
         return SQL(" + ").join(terms)
 
     @property
@@ -201,8 +240,7 @@ class CollectionKpiReport(models.Model):
             periods AS (
                 SELECT 'month' AS period_type, month_start AS date, month_end AS date_end,
                        company_id, partner_id, days, ar_begin, sales, ar_end, current_end,
-                       sales_m0, sales_m1, sales_m2, sales_m3, sales_m4, sales_m5,
-                       days_m0, days_m1, days_m2, days_m3, days_m4, days_m5
+                       %(sales_columns)s, %(days_columns)s
                   FROM monthly
                  WHERE month_start >= %(first_month)s
                  UNION ALL
@@ -212,12 +250,7 @@ class CollectionKpiReport(models.Model):
                        SUM(sales),
                        COALESCE(SUM(ar_end) FILTER (WHERE month_end = quarter_end), 0),
                        COALESCE(SUM(current_end) FILTER (WHERE month_end = quarter_end), 0),
-                       COALESCE(SUM(sales_m0) FILTER (WHERE month_end = quarter_end), 0),
-                       COALESCE(SUM(sales_m1) FILTER (WHERE month_end = quarter_end), 0),
-                       COALESCE(SUM(sales_m2) FILTER (WHERE month_end = quarter_end), 0),
-                       COALESCE(SUM(sales_m3) FILTER (WHERE month_end = quarter_end), 0),
-                       COALESCE(SUM(sales_m4) FILTER (WHERE month_end = quarter_end), 0),
-                       COALESCE(SUM(sales_m5) FILTER (WHERE month_end = quarter_end), 0),
+                       %(quarter_sales)s,
                        quarter_end - date_trunc('month', quarter_end)::date + 1,
                        %(quarter_days)s
                   FROM (SELECT monthly.*, date_trunc('quarter', month_start)::date AS quarter_start,
@@ -231,13 +264,16 @@ class CollectionKpiReport(models.Model):
             monthly=monthly,
             first_month=first_month,
             today=today,
+            sales_columns=countback_columns("%(sales)s"),
+            days_columns=countback_columns("%(days)s"),
+            quarter_sales=countback_columns("COALESCE(SUM(%(sales)s) FILTER (WHERE month_end = quarter_end), 0)"),
             quarter_days=self._month_days_sql(SQL("date_trunc('month', quarter_end)"), with_alias=False),
         )
 
     @api.model
     def _month_days_sql(self, month_start, with_alias=True):
-        """SQL of the columns days_m1 … days_m5: the number of days of each of the 5 months before
-        the month starting on ``month_start``."""
+        """SQL of the columns days_m1 … days_m<COUNTBACK_MONTHS - 1>: the number of days of each of
+        the months before the month starting on ``month_start``."""
         return SQL(", ").join(
             SQL(
                 "((%(month)s - make_interval(months => %(k)s) + INTERVAL '1 month')::date"
@@ -254,7 +290,7 @@ class CollectionKpiReport(models.Model):
         """CTEs ending in ``monthly``: one row per company, customer and month from ``first_month``
         to ``today``'s month, computed from the journal items and reconciliations dated up to
         ``today`` (columns company_id, partner_id, month_start, month_end, days, ar_begin, ar_end,
-        sales, current_end, sales_m0 … sales_m5, days_m0 … days_m5). ``company_ids`` limits it to
+        sales, current_end, sales_m0 …, days_m0 … of the count-back months). ``company_ids`` limits it to
         these companies, ``partner_ids`` to these customers (commercial partners). The monthly
         snapshot (``collection.kpi.snapshot``) stores these rows for the months already over;
         reports read them from there."""
@@ -376,14 +412,13 @@ class CollectionKpiReport(models.Model):
             """
             live_parts AS (
                 SELECT company_id, partner_id, ar_end AS ar_begin, 0 AS movement, 0 AS sales, 0 AS current_end,
-                       sales AS sales_m1, sales_m1 AS sales_m2, sales_m2 AS sales_m3, sales_m3 AS sales_m4,
-                       sales_m4 AS sales_m5
+                       sales AS sales_m1, %(shifted_sales)s
                   FROM collection_kpi_snapshot
                  WHERE month = %(previous)s
                  UNION ALL
                 SELECT aml.company_id, COALESCE(line_partner.commercial_partner_id, aml.partner_id),
                        0, aml.balance, CASE WHEN aml.display_type = 'payment_term' THEN aml.balance ELSE 0 END, 0,
-                       0, 0, 0, 0, 0
+                       %(no_sales)s
                   FROM %(receivables)s
              LEFT JOIN res_partner line_partner ON line_partner.id = aml.partner_id
                  WHERE %(receivable)s
@@ -391,7 +426,7 @@ class CollectionKpiReport(models.Model):
                  UNION ALL
                 SELECT aml.company_id, COALESCE(line_partner.commercial_partner_id, aml.partner_id),
                        0, 0, 0, aml.balance - COALESCE(paid.amount, 0),
-                       0, 0, 0, 0, 0
+                       %(no_sales)s
                   FROM %(instalments)s
              LEFT JOIN res_partner line_partner ON line_partner.id = aml.partner_id
              LEFT JOIN LATERAL (
@@ -406,9 +441,8 @@ class CollectionKpiReport(models.Model):
             ),
             live AS (
                 SELECT company_id, partner_id, SUM(ar_begin) AS ar_begin, SUM(movement) AS movement,
-                       SUM(sales) AS sales, SUM(current_end) AS current_end, SUM(sales_m1) AS sales_m1,
-                       SUM(sales_m2) AS sales_m2, SUM(sales_m3) AS sales_m3, SUM(sales_m4) AS sales_m4,
-                       SUM(sales_m5) AS sales_m5
+                       SUM(sales) AS sales, SUM(current_end) AS current_end,
+                       %(live_sales)s
                   FROM live_parts
                  GROUP BY company_id, partner_id
             ),
@@ -421,15 +455,15 @@ class CollectionKpiReport(models.Model):
             monthly AS NOT MATERIALIZED (
                 SELECT snapshot.company_id, snapshot.partner_id, snapshot.month AS month_start, month_days.month_end,
                        month_days.days, ar_begin, ar_end, sales, current_end,
-                       sales AS sales_m0, sales_m1, sales_m2, sales_m3, sales_m4, sales_m5,
-                       month_days.days AS days_m0, days_m1, days_m2, days_m3, days_m4, days_m5
+                       sales AS sales_m0, %(earlier_sales)s,
+                       month_days.days AS days_m0, %(earlier_days)s
                   FROM collection_kpi_snapshot snapshot
                   JOIN month_days ON month_days.month = snapshot.month
                  UNION ALL
                 SELECT company_id, partner_id, %(month_start)s::date, %(today)s::date,
                        %(today)s::date - %(month_start)s::date + 1,
                        ar_begin, ar_begin + movement, sales, current_end,
-                       sales, sales_m1, sales_m2, sales_m3, sales_m4, sales_m5,
+                       sales, %(earlier_sales)s,
                        %(today)s::date - %(month_start)s::date + 1,
                        %(live_days)s
                   FROM live
@@ -443,6 +477,14 @@ class CollectionKpiReport(models.Model):
             receivable=self._kpi_receivables()[1],
             instalments=self._kpi_instalments()[0],
             instalment=self._kpi_instalments()[1],
+            shifted_sales=SQL(", ").join(
+                SQL("%s AS %s", SQL.identifier(f"sales_m{k - 1}"), SQL.identifier(f"sales_m{k}"))
+                for k in range(2, COUNTBACK_MONTHS)
+            ),
+            no_sales=countback_columns("0", first=1),
+            live_sales=countback_columns("SUM(%(sales)s) AS %(sales)s", first=1),
+            earlier_sales=countback_columns("%(sales)s", first=1),
+            earlier_days=countback_columns("%(days)s", first=1),
             snapshot_days=self._month_days_sql(SQL("m")),
             live_days=self._month_days_sql(SQL("%s::date", month_start)),
         )
@@ -475,10 +517,8 @@ class CollectionKpiReport(models.Model):
                    periods.days, periods.ar_begin, periods.sales, periods.ar_end, periods.current_end,
                    periods.ar_end - periods.current_end AS overdue_end,
                    periods.ar_begin + periods.sales - periods.ar_end AS collected,
-                   periods.sales_m0, periods.sales_m1, periods.sales_m2, periods.sales_m3,
-                   periods.sales_m4, periods.sales_m5,
-                   periods.days_m0, periods.days_m1, periods.days_m2, periods.days_m3,
-                   periods.days_m4, periods.days_m5,
+                   %(sales_columns)s,
+                   %(days_columns)s,
                    %(dso)s AS dso,
                    ROUND((%(countback)s)::numeric, 2) AS dso_countback,
                    %(bpdso)s AS bpdso,
@@ -495,6 +535,8 @@ class CollectionKpiReport(models.Model):
             ),
             dso=self._kpi_ratio(SQL("periods.ar_end"), SQL("periods.sales"), days),
             bpdso=self._kpi_ratio(SQL("periods.current_end"), SQL("periods.sales"), days),
+            sales_columns=countback_columns("periods.%(sales)s"),
+            days_columns=countback_columns("periods.%(days)s"),
             countback=self._countback_sql(one, own_days),
             cei=self._kpi_ratio(
                 SQL("(periods.ar_begin + periods.sales - periods.ar_end)"),

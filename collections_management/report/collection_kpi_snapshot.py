@@ -13,9 +13,9 @@ SNAPSHOT_LOCK = 0x636B7069  # "ckpi"
 
 class CollectionKpiSnapshot(models.Model):
     """Month-end figures of each customer, for the months already over: receivables at the start
-    and end of the month, credit sales of the month and of the five months before it, what was
-    not yet due at month end. The KPI report reads the past months here and computes only the
-    current month from the journal items.
+    and end of the month, credit sales of the month and of the eleven months before it (the
+    count-back months, ``COUNTBACK_MONTHS``), what was not yet due at month end. The KPI report
+    reads the past months here and computes only the current month from the journal items.
 
     A past month changes only when a journal entry or a reconciliation dated in it (or before it)
     changes: posting, resetting or cancelling an entry and creating or removing a reconciliation
@@ -43,6 +43,12 @@ class CollectionKpiSnapshot(models.Model):
     sales_m3 = fields.Float(readonly=True)
     sales_m4 = fields.Float(readonly=True)
     sales_m5 = fields.Float(readonly=True)
+    sales_m6 = fields.Float(readonly=True)
+    sales_m7 = fields.Float(readonly=True)
+    sales_m8 = fields.Float(readonly=True)
+    sales_m9 = fields.Float(readonly=True)
+    sales_m10 = fields.Float(readonly=True)
+    sales_m11 = fields.Float(readonly=True)
 
     _company_month_idx = models.Index("(company_id, month, partner_id)")
 

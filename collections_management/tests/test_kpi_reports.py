@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 import openpyxl
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError
 from odoo.tests import freeze_time, new_test_user, tagged
 
@@ -29,6 +29,18 @@ class KpiCommon(CollectionsCommon):
     2026-06-15."""
 
     TODAY = "2026-06-15"
+    KPI_MEASURES = [
+        "ar_begin:sum",
+        "sales:sum",
+        "ar_end:sum",
+        "current_end:sum",
+        "dso:sum",
+        "dso_countback:sum",
+        "bpdso:sum",
+        "cei:sum",
+        "overdue_share:sum",
+    ]
+    ROLL_MEASURES = ["amount_start:sum", "amount_rolled:sum", "amount_stayed:sum", "amount_collected:sum"]
 
     @classmethod
     def setUpClass(cls):
@@ -87,6 +99,25 @@ class KpiCommon(CollectionsCommon):
         )
         move.action_post()
         return move
+
+    def _read(self, model, groupby, measures, direct=False, user=None):
+        report = self.env[model].with_user(user or self.manager).with_context(collection_kpi_direct=direct)
+        return {tuple(row[: len(groupby)]): row[len(groupby) :] for row in report._read_group([], groupby, measures)}
+
+    def assertSnapshotMatchesDirect(self, user=None):
+        for groupby in (["date:month"], ["date:month", "partner_id"], ["partner_id"]):
+            for period_type in ("month", "quarter"):
+                domain = [("period_type", "=", period_type)]
+                report = self.env["collection.kpi.report"].with_user(user or self.manager)
+                snapshot = report._read_group(domain, groupby, self.KPI_MEASURES)
+                direct = report.with_context(collection_kpi_direct=True)._read_group(domain, groupby, self.KPI_MEASURES)
+                self.assertEqual(snapshot, direct, f"KPIs per {groupby} and {period_type}")
+        for groupby in (["date:month", "bucket"], ["partner_id", "bucket"]):
+            self.assertEqual(
+                self._read("collection.roll.rate.report", groupby, self.ROLL_MEASURES, user=user),
+                self._read("collection.roll.rate.report", groupby, self.ROLL_MEASURES, direct=True, user=user),
+                f"roll rates per {groupby}",
+            )
 
     def _totals(self, model, groupby, measures, domain=None, user=None):
         """{group key: (measures...)} read as ``user`` (the manager by default)."""
@@ -268,19 +299,6 @@ class TestKpiSnapshot(KpiCommon):
     give the figures of the direct computation from the journal items, also after a late change
     dated in a past month."""
 
-    KPI_MEASURES = [
-        "ar_begin:sum",
-        "sales:sum",
-        "ar_end:sum",
-        "current_end:sum",
-        "dso:sum",
-        "dso_countback:sum",
-        "bpdso:sum",
-        "cei:sum",
-        "overdue_share:sum",
-    ]
-    ROLL_MEASURES = ["amount_start:sum", "amount_rolled:sum", "amount_stayed:sum", "amount_collected:sum"]
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -290,25 +308,6 @@ class TestKpiSnapshot(KpiCommon):
         cls._register_payment(cls.inv5, amount=300.0, payment_date="2026-03-20")
         cls.inv6 = cls._dated_invoice(cls.customer, 700.0, "2026-04-28", "2026-06-28")
         cls._register_payment(cls.inv6, amount=250.0, payment_date="2026-06-10")
-
-    def _read(self, model, groupby, measures, direct=False, user=None):
-        report = self.env[model].with_user(user or self.manager).with_context(collection_kpi_direct=direct)
-        return {tuple(row[: len(groupby)]): row[len(groupby) :] for row in report._read_group([], groupby, measures)}
-
-    def assertSnapshotMatchesDirect(self, user=None):
-        for groupby in (["date:month"], ["date:month", "partner_id"], ["partner_id"]):
-            for period_type in ("month", "quarter"):
-                domain = [("period_type", "=", period_type)]
-                report = self.env["collection.kpi.report"].with_user(user or self.manager)
-                snapshot = report._read_group(domain, groupby, self.KPI_MEASURES)
-                direct = report.with_context(collection_kpi_direct=True)._read_group(domain, groupby, self.KPI_MEASURES)
-                self.assertEqual(snapshot, direct, f"KPIs per {groupby} and {period_type}")
-        for groupby in (["date:month", "bucket"], ["partner_id", "bucket"]):
-            self.assertEqual(
-                self._read("collection.roll.rate.report", groupby, self.ROLL_MEASURES, user=user),
-                self._read("collection.roll.rate.report", groupby, self.ROLL_MEASURES, direct=True, user=user),
-                f"roll rates per {groupby}",
-            )
 
     def _may(self):
         return self._read("collection.kpi.report", ["date:month"], ["ar_end:sum", "current_end:sum"])[
@@ -389,6 +388,93 @@ class TestKpiSnapshot(KpiCommon):
         with self.assertRaises(AccessError):
             self.env["collection.kpi.snapshot"].with_user(self.collector).action_refresh()
         self.assertTrue(self.env["collection.kpi.snapshot"].with_user(self.manager).action_refresh())
+
+
+@tagged("post_install", "-at_install")
+@freeze_time(KpiCommon.TODAY)
+class TestCountbackBeyondTwelveMonths(KpiCommon):
+    """The count-back DSO goes back 12 months, then counts what is still owed at the average daily
+    sales of those 12 months.
+
+    Ferretería El Moroso (MX) owes a big invoice of 10000 dated 2025-03-15 (15 months before
+    today), never paid, and buys 73 on the 10th of every month since (2025-04-10 to 2026-06-10),
+    none paid. Bodega Dormida owes an invoice of 500 dated 2025-03-15 and bought nothing since.
+
+    May 2026, El Moroso: receivables at end 10000 + 14 × 73 (April 2025 to May 2026) = 11022.
+    The 12 months June 2025 to May 2026 have 30 + 31 + 31 + 30 + 31 + 30 + 31 + 31 + 28 + 31 +
+    30 + 31 = 365 days and 12 × 73 = 876 of sales, all counted whole; 11022 − 876 = 10146 remain,
+    at 876 ÷ 365 = 2.4 a day: 10146 ÷ 2.4 = 4227.5 days more. Count-back DSO = 365 + 4227.5 =
+    4592.5 (counting 6 months only, it stopped at 182).
+    Bodega Dormida in May: no sales in the 12 months, 500 owed: the 365 days and nothing more.
+    El Moroso and Northwind together in May: receivables 11022 + 750 = 11772; sales of May
+    73 + 1000 = 1073, of each of the 11 months before 73: 1876 in 365 days, all counted whole;
+    11772 − 1876 = 9896 remain, at 1876 ÷ 365 a day: 9896 × 365 ÷ 1876 = 1925.39 days more →
+    2290.39 (not the 4592.5 + 23.25 of the two rows added)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        mexico = cls.env.ref("base.mx")
+        cls.slow_payer = cls.env["res.partner"].create(
+            {"name": "Ferretería El Moroso", "is_company": True, "country_id": mexico.id}
+        )
+        cls.dormant = cls.env["res.partner"].create(
+            {"name": "Bodega Dormida", "is_company": True, "country_id": mexico.id}
+        )
+        cls._dated_invoice(cls.slow_payer, 10000.0, "2025-03-15", "2025-04-14")
+        cls._dated_invoice(cls.dormant, 500.0, "2025-03-15", "2025-04-14")
+        for month in range(15):
+            year, month_index = divmod(3 + month, 12)  # April 2025 (index 3) to June 2026
+            invoice_date = date(2025 + year, month_index + 1, 10)
+            cls._dated_invoice(cls.slow_payer, 73.0, invoice_date, fields.Date.add(invoice_date, days=30))
+
+    def _may_countback(self, partners):
+        rows = self._totals(
+            "collection.kpi.report",
+            ["date:month"],
+            ["ar_end:sum", "dso_countback:sum"],
+            [("period_type", "=", "month"), ("partner_id", "in", partners.ids)],
+        )
+        return rows[date(2026, 5, 1)]
+
+    def test_receivables_beyond_twelve_months_count_at_the_average_daily_sales(self):
+        self.assertEqual(self._may_countback(self.slow_payer), (11022.0, 4592.5))
+        row = (
+            self.env["collection.kpi.report"]
+            .with_user(self.manager)
+            .search(
+                [("period_type", "=", "month"), ("date", "=", "2026-05-01"), ("partner_id", "=", self.slow_payer.id)]
+            )
+        )
+        self.assertRecordValues(
+            row, [{"ar_end": 11022.0, "sales_m0": 73.0, "sales_m11": 73.0, "days_m11": 30, "dso_countback": 4592.5}]
+        )
+
+    def test_no_sales_in_twelve_months_stops_at_their_days(self):
+        self.assertEqual(self._may_countback(self.dormant), (500.0, 365.0))
+
+    def test_customers_within_twelve_months_keep_the_plain_countback(self):
+        """Northwind in May (see TestPeriodKpis.test_filters_by_country): 750 of May's 1000 × 31 =
+        23.25; Abarrotes in April (test_collector_sees_own_customers...): 30 + 600 ÷ 1000 × 31 =
+        48.6."""
+        self.assertEqual(self._may_countback(self.customer_b), (750.0, 23.25))
+        april = self._totals(
+            "collection.kpi.report",
+            ["date:month"],
+            ["dso_countback:sum"],
+            [("period_type", "=", "month"), ("partner_id", "=", self.customer.id)],
+        )[date(2026, 4, 1)]
+        self.assertEqual(april, (48.6,))
+
+    def test_grouped_row_counts_back_from_the_groups_totals(self):
+        self.assertEqual(self._may_countback(self.slow_payer + self.customer_b), (11772.0, 2290.39))
+
+    def test_snapshot_stores_twelve_months_and_gives_the_direct_figures(self):
+        self.assertSnapshotMatchesDirect()
+        may = self.env["collection.kpi.snapshot"].search(
+            [("partner_id", "=", self.slow_payer.id), ("month", "=", "2026-05-01")]
+        )
+        self.assertRecordValues(may, [{"ar_end": 11022.0, "sales": 73.0, "sales_m6": 73.0, "sales_m11": 73.0}])
 
 
 class ActivityCommon(KpiCommon):
