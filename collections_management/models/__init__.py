@@ -17,6 +17,7 @@ from . import (
     collection_level,
     collection_partner_rule_mixin,
     collection_payment_claim,
+    collection_payment_habit,
     collection_policy,
     collection_promise,
     collection_promise_line,

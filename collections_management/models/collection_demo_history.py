@@ -95,6 +95,8 @@ class CollectionDemo(models.AbstractModel):
                         "state": "done",
                         "call_outcome": "reached" if move.id % 2 else "no_answer",
                         "date": fields.Datetime.to_datetime(due + timedelta(days=20)),
+                        # What the collector spoke about, as the log-contact wizard records it.
+                        "amount_total": move.amount_total,
                         "line_ids": [fields.Command.set(lines.ids)],
                         "subject": "Call",
                     }

@@ -161,6 +161,70 @@ class CollectionCashForecastReport(models.Model):
         return dict(self.env.execute_query(SQL("SELECT line_id, expected_date FROM (%s) forecast", query)))
 
     @api.model
+    def _later_payments_sql(self, today):
+        """SQL condition on ``aml``: reconciled after ``today`` (open on a past day)."""
+        if today >= fields.Date.context_today(self):
+            return SQL("FALSE")
+        return SQL(
+            "EXISTS (SELECT 1 FROM account_partial_reconcile later"
+            " WHERE later.debit_move_id = aml.id AND later.max_date > %s)",
+            today,
+        )
+
+    @api.model
+    def _habits_sql(self, today, company_ids=None, partner_ids=None):
+        """SQL of each customer's payment habits on ``today`` (columns company_id, partner_id,
+        weighted, weight, instalments): every amount paid up to ``today`` on the instalments due
+        in the last 12 months, weighted by its days late (``weighted`` = Σ amount × days late,
+        ``weight`` = Σ amount), plus what is still unpaid on those that are late, at its current
+        delay; ``instalments`` counts those instalments. ``company_ids`` and ``partner_ids`` limit
+        it to these companies and customers."""
+        history_start = fields.Date.subtract(today, days=HISTORY_DAYS)
+        return SQL(
+            """
+            SELECT company_id, partner_id, SUM(weighted) AS weighted, SUM(weight) AS weight,
+                   COUNT(*) AS instalments
+              FROM (SELECT line_id, company_id, partner_id, SUM(weight * delay) AS weighted, SUM(weight) AS weight
+                      FROM (SELECT aml.id AS line_id, aml.company_id, line_partner.commercial_partner_id AS partner_id,
+                                   partial.amount AS weight, partial.max_date - aml.date_maturity AS delay
+                              FROM %(instalments)s
+                              JOIN res_partner line_partner ON line_partner.id = aml.partner_id
+                              JOIN account_partial_reconcile partial ON partial.debit_move_id = aml.id
+                             WHERE %(instalment)s
+                               AND %(scope)s
+                               AND aml.date <= %(today)s
+                               AND aml.date_maturity BETWEEN %(history_start)s AND %(today)s
+                               AND partial.max_date <= %(today)s
+                             UNION ALL
+                            SELECT aml.id, aml.company_id, line_partner.commercial_partner_id,
+                                   aml.balance - COALESCE(paid.amount, 0), %(today)s::date - aml.date_maturity
+                              FROM %(instalments)s
+                              JOIN res_partner line_partner ON line_partner.id = aml.partner_id
+                         LEFT JOIN LATERAL (
+                                   SELECT SUM(partial.amount) AS amount
+                                     FROM account_partial_reconcile partial
+                                    WHERE partial.debit_move_id = aml.id
+                                      AND partial.max_date <= %(today)s
+                                   ) paid ON TRUE
+                             WHERE %(instalment)s
+                               AND %(scope)s
+                               AND aml.date <= %(today)s
+                               AND aml.date_maturity >= %(history_start)s
+                               AND aml.date_maturity < %(today)s
+                               AND (NOT aml.reconciled OR %(later_payments)s)
+                               AND aml.balance - COALESCE(paid.amount, 0) > 0) delays
+                     GROUP BY line_id, company_id, partner_id) lines
+             GROUP BY company_id, partner_id
+            """,
+            instalments=self._kpi_instalments()[0],
+            instalment=self._kpi_instalments()[1],
+            scope=self._kpi_scope_filter(company_ids, partner_ids),
+            today=today,
+            history_start=history_start,
+            later_payments=self._later_payments_sql(today),
+        )
+
+    @api.model
     def _expected_payment_sql(self, today, line_ids=None, partner_ids=None):
         """SQL of the instalments open on ``today`` with their expected payment date.
 
@@ -171,25 +235,26 @@ class CollectionCashForecastReport(models.Model):
 
         The delay of a customer is the amount-weighted average of the days between due date and
         payment of every amount paid on instalments due in the last 12 months, plus the residual
-        of those still unpaid and late counted at their current delay; it is drawn toward the
-        average of all the company's customers by ``SHRINK_INSTALMENTS`` instalments' worth."""
+        of those still unpaid and late counted at their current delay (``_habits_sql``; today's
+        are kept in ``collection.payment.habit``); it is drawn toward the average of all the
+        company's customers by ``SHRINK_INSTALMENTS`` instalments' worth."""
         self.env["account.move.line"].flush_model()
         self.env["account.partial.reconcile"].flush_model()
         self.env["collection.promise"].flush_model()
         self.env["collection.promise.line"].flush_model()
-        history_start = fields.Date.subtract(today, days=HISTORY_DAYS)
         open_filter = SQL("TRUE")
         if line_ids:
             open_filter = SQL("lines.line_id IN %s", line_ids)
+            partner_ids = tuple(self.env["account.move.line"].browse(line_ids).move_id.commercial_partner_id.ids)
         elif partner_ids:
             open_filter = SQL("lines.partner_id IN %s", partner_ids)
-        later_payments = SQL("FALSE")
-        if today < fields.Date.context_today(self):
-            later_payments = SQL(
-                "EXISTS (SELECT 1 FROM account_partial_reconcile later"
-                " WHERE later.debit_move_id = aml.id AND later.max_date > %s)",
-                today,
-            )
+        # Only these customers' open instalments are needed (a promise is one customer's).
+        scope = self._kpi_scope_filter(partner_ids=partner_ids)
+        later_payments = self._later_payments_sql(today)
+        if today == fields.Date.context_today(self) and not self.env.context.get("collection_kpi_direct"):
+            habits = self.env["collection.payment.habit"]._collection_fresh_sql(today)
+        else:
+            habits = self._habits_sql(today)
         return SQL(
             """
             WITH open_lines AS MATERIALIZED (
@@ -200,6 +265,7 @@ class CollectionCashForecastReport(models.Model):
                  WHERE %(instalment)s
                    AND aml.date <= %(today)s
                    AND (NOT aml.reconciled OR %(later_payments)s)
+                   AND %(scope)s
             ),
             state AS MATERIALIZED (
                 SELECT open_lines.*,
@@ -213,39 +279,14 @@ class CollectionCashForecastReport(models.Model):
                           AND partial.max_date <= %(today)s
                        ) paid ON TRUE
             ),
-            history_lines AS (
-                SELECT aml.id, aml.company_id, line_partner.commercial_partner_id AS partner_id, aml.date_maturity
-                  FROM %(instalments)s
-                  JOIN res_partner line_partner ON line_partner.id = aml.partner_id
-                 WHERE %(instalment)s
-                   AND aml.date <= %(today)s
-                   AND aml.date_maturity BETWEEN %(history_start)s AND %(today)s
-            ),
-            line_delays AS MATERIALIZED (
-                SELECT line_id, company_id, partner_id, SUM(weight * delay) AS weighted, SUM(weight) AS weight
-                  FROM (SELECT history_lines.id AS line_id, history_lines.company_id, history_lines.partner_id,
-                               partial.amount AS weight, partial.max_date - history_lines.date_maturity AS delay
-                          FROM history_lines
-                          JOIN account_partial_reconcile partial ON partial.debit_move_id = history_lines.id
-                         WHERE partial.max_date <= %(today)s
-                         UNION ALL
-                        SELECT state.id, state.company_id, state.partner_id, state.residual,
-                               %(today)s::date - state.date_maturity
-                          FROM state
-                         WHERE state.residual > 0
-                           AND state.date_maturity >= %(history_start)s
-                           AND state.date_maturity < %(today)s) delays
-                 GROUP BY line_id, company_id, partner_id
-            ),
+            habits AS MATERIALIZED (%(habits)s),
             customers AS (
-                SELECT company_id, partner_id, COUNT(*) AS instalments,
-                       SUM(weighted) / NULLIF(SUM(weight), 0) AS delay
-                  FROM line_delays
-                 GROUP BY company_id, partner_id
+                SELECT company_id, partner_id, instalments, weighted / NULLIF(weight, 0) AS delay
+                  FROM habits
             ),
             portfolio AS (
                 SELECT company_id, SUM(weighted) / NULLIF(SUM(weight), 0) AS delay
-                  FROM line_delays
+                  FROM habits
                  GROUP BY company_id
             ),
             promised_lines AS (
@@ -303,8 +344,9 @@ class CollectionCashForecastReport(models.Model):
               FROM forecast lines
              WHERE %(open_filter)s
             """,
-            history_start=history_start,
             today=today,
+            scope=scope,
+            habits=habits,
             instalments=self._kpi_instalments()[0],
             instalment=self._kpi_instalments()[1],
             later_payments=later_payments,

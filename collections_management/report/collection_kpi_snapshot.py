@@ -123,6 +123,7 @@ class CollectionKpiSnapshot(models.Model):
         """Daily: compare each past month's fingerprint with the one the snapshot was computed
         from, and recompute the months that changed (and the missing or stale ones)."""
         self.action_refresh(check_inputs=True)
+        self.env["collection.payment.habit"]._collection_ensure_fresh(fields.Date.context_today(self))
 
     @api.model
     def action_refresh(self, check_inputs=True):
@@ -317,7 +318,11 @@ class CollectionKpiSnapshot(models.Model):
         """Mark stale the rows of the snapshot of these customers from these dates on: ``changes``
         is a list of (company id, customer id, date) of posted journal items or reconciliations
         that changed. A change dated in the current month leaves the stored months as they are;
-        without a customer, the whole months are marked."""
+        without a customer, the whole months are marked. The customers' payment habits (expected
+        payment dates) are marked too, whatever the date."""
+        self.env["collection.payment.habit"]._collection_mark_stale(
+            [(company_id, partner_id) for company_id, partner_id, _date in changes]
+        )
         month_start = fields.Date.start_of(fields.Date.context_today(self), "month")
         earliest = {}
         for company_id, partner_id, date in changes:

@@ -777,6 +777,45 @@ class TestExpectedPaymentAndForecast(KpiCommon):
         views = self.env["collection.cash.forecast.report"].get_views([(False, "pivot"), (False, "graph")])
         self.assertEqual(set(views["views"]), {"pivot", "graph"})
 
+    def _forecast(self, direct=False, user=None):
+        report = self.env["collection.cash.forecast.report"].with_user(user or self.manager)
+        report = report.with_context(collection_kpi_direct=direct)
+        return report._read_group([], ["line_id"], ["delay:max", "expected_date:max", "amount:sum"])
+
+    def test_habits_are_kept_for_the_day_and_recomputed_per_customer(self):
+        """The habits behind the expected dates are computed once a day (Abarrotes 2 instalments,
+        Northwind 1, as in the class docstring) and give the figures of the direct computation.
+        A payment of 100 on INV2 dated today marks Abarrotes only: its paid part 100 × 31 days late
+        replaces as much of the unpaid part at the same delay, so its delay stays 32.5 days; the
+        next reader, a collector, recomputes Abarrotes and nothing else."""
+        habit = self.env["collection.payment.habit"]
+        self.assertEqual(self.case.with_user(self.collector).expected_delay, 26)
+        today = habit.search([("date", "=", "2026-06-15"), ("company_id", "=", self.company.id)])
+        self.assertEqual(
+            {(row.partner_id, row.instalments, round(row.weighted / row.weight, 2)) for row in today},
+            {(self.customer, 2, 32.5), (self.customer_b, 1, 5.75)},
+        )
+        self.assertEqual(self._forecast(), self._forecast(direct=True))
+        northwind = today.filtered(lambda row: row.partner_id == self.customer_b)
+        self._register_payment(self.inv2, amount=100.0, payment_date="2026-06-15")
+        self.assertEqual(habit.search([("stale", "=", True)]).partner_id, self.customer)
+        case = self.case.with_user(self.collector)
+        case.invalidate_recordset(["expected_delay"])
+        self.assertEqual(case.expected_delay, 26)
+        self.assertFalse(habit.search([("stale", "=", True)]), "recomputed by the collector's read")
+        self.assertTrue(northwind.exists(), "Northwind's row was not recomputed")
+        self.assertEqual(self._forecast(user=self.collector), self._forecast(direct=True, user=self.collector))
+        self.assertEqual(self._forecast(), self._forecast(direct=True))
+
+    def test_next_day_computes_that_days_habits(self):
+        """On 06-16 every late instalment is a day later: the habits are that day's, computed by
+        the first reader, and equal the direct computation."""
+        self._forecast()
+        with freeze_time("2026-06-16"):
+            self.assertEqual(self._forecast(), self._forecast(direct=True))
+            days = self.env["collection.payment.habit"].search([]).mapped("date")
+            self.assertIn(date(2026, 6, 16), days)
+
 
 @tagged("post_install", "-at_install")
 @freeze_time(KpiCommon.TODAY)
