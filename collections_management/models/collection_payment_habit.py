@@ -12,7 +12,8 @@ class CollectionPaymentHabit(models.Model):
     read.
 
     The first reader of a day (in the user's time zone, so yesterday's rows are kept a day for
-    users far west) computes that day's rows for the company. A payment, a reconciliation or a
+    users far west) computes that day's rows for the company, and a row without customer says
+    it did (a company without any payment history is not recomputed at every read). A payment, a reconciliation or a
     posted, reset or cancelled entry of a customer marks that customer's rows stale
     (``_collection_mark_stale``), and the next reader recomputes only them."""
 
@@ -22,7 +23,13 @@ class CollectionPaymentHabit(models.Model):
     _rec_name = "partner_id"
 
     company_id = fields.Many2one("res.company", required=True, readonly=True, ondelete="cascade")
-    partner_id = fields.Many2one("res.partner", string="Customer", required=True, readonly=True, ondelete="cascade")
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        readonly=True,
+        ondelete="cascade",
+        help="Empty: the company's day is computed.",
+    )
     date = fields.Date(required=True, readonly=True, help="Day of the figures.")
     stale = fields.Boolean(readonly=True, help="The customer's payments changed: recomputed by the next reader.")
     weighted = fields.Float(readonly=True, help="Σ amount × days late.")
@@ -38,7 +45,7 @@ class CollectionPaymentHabit(models.Model):
         self._collection_ensure_fresh(today)
         return SQL(
             "SELECT company_id, partner_id, weighted, weight, instalments FROM collection_payment_habit"
-            " WHERE date = %s",
+            " WHERE date = %s AND partner_id IS NOT NULL",
             today,
         )
 
@@ -86,12 +93,22 @@ class CollectionPaymentHabit(models.Model):
                     INSERT INTO collection_payment_habit
                            (company_id, partner_id, date, stale, weighted, weight, instalments)
                     SELECT company_id, partner_id, %(today)s, FALSE, weighted, weight, instalments
-                      FROM (%(habits)s) habits
+                      FROM (%(habits)s) habits;
+                    %(done)s
                     """,
                     scope=scope,
                     company=company_id,
                     today=today,
                     habits=report._habits_sql(today, company_ids=[company_id], partner_ids=partner_ids),
+                    done=SQL(
+                        """INSERT INTO collection_payment_habit
+                                  (company_id, partner_id, date, stale, weighted, weight, instalments)
+                           VALUES (%s, NULL, %s, FALSE, 0, 0, 0)""",
+                        company_id,
+                        today,
+                    )
+                    if not partner_ids
+                    else SQL(),
                 )
             )
         self.env.cr.execute("SET LOCAL enable_nestloop = on")

@@ -790,12 +790,15 @@ class TestExpectedPaymentAndForecast(KpiCommon):
         next reader, a collector, recomputes Abarrotes and nothing else."""
         habit = self.env["collection.payment.habit"]
         self.assertEqual(self.case.with_user(self.collector).expected_delay, 26)
-        today = habit.search([("date", "=", "2026-06-15"), ("company_id", "=", self.company.id)])
+        today = habit.search(
+            [("date", "=", "2026-06-15"), ("company_id", "=", self.company.id), ("partner_id", "!=", False)]
+        )
         self.assertEqual(
             {(row.partner_id, row.instalments, round(row.weighted / row.weight, 2)) for row in today},
             {(self.customer, 2, 32.5), (self.customer_b, 1, 5.75)},
         )
         self.assertEqual(self._forecast(), self._forecast(direct=True))
+        self.assertFalse(habit._collection_todo(date(2026, 6, 15)), "every company's day is done, with history or not")
         northwind = today.filtered(lambda row: row.partner_id == self.customer_b)
         self._register_payment(self.inv2, amount=100.0, payment_date="2026-06-15")
         self.assertEqual(habit.search([("stale", "=", True)]).partner_id, self.customer)
