@@ -87,14 +87,10 @@ class CollectionAgingDateReport(models.Model):
               FROM %(instalments)s
               JOIN account_move move ON move.id = aml.move_id
               JOIN res_partner partner ON partner.id = move.commercial_partner_id
-         LEFT JOIN LATERAL (
-                   SELECT SUM(partial.amount) AS amount
-                     FROM account_partial_reconcile partial
-                    WHERE partial.debit_move_id = aml.id
-                      AND partial.max_date <= %(date)s
-                   ) paid ON TRUE
+              %(paid_join)s
               %(case_join)s
             """,
+            paid_join=self._kpi_paid_join(SQL("aml.id"), self._get_aging_date()),
             instalments=self._kpi_instalments()[0],
             date=self._get_aging_date(),
             case_join=case_scope_join(SQL("move.commercial_partner_id"), SQL("aml.company_id")),

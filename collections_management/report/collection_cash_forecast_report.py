@@ -200,12 +200,7 @@ class CollectionCashForecastReport(models.Model):
                                    aml.balance - COALESCE(paid.amount, 0), %(today)s::date - aml.date_maturity
                               FROM %(instalments)s
                               JOIN res_partner line_partner ON line_partner.id = aml.partner_id
-                         LEFT JOIN LATERAL (
-                                   SELECT SUM(partial.amount) AS amount
-                                     FROM account_partial_reconcile partial
-                                    WHERE partial.debit_move_id = aml.id
-                                      AND partial.max_date <= %(today)s
-                                   ) paid ON TRUE
+                              %(paid_join)s
                              WHERE %(instalment)s
                                AND %(scope)s
                                AND aml.date <= %(today)s
@@ -222,6 +217,7 @@ class CollectionCashForecastReport(models.Model):
             today=today,
             history_start=history_start,
             later_payments=self._later_payments_sql(today),
+            paid_join=self._kpi_paid_join(SQL("aml.id"), today),
         )
 
     @api.model
@@ -272,12 +268,7 @@ class CollectionCashForecastReport(models.Model):
                        open_lines.balance - COALESCE(paid.amount, 0) AS residual,
                        open_lines.amount_currency - COALESCE(paid.amount_currency, 0) AS residual_currency
                   FROM open_lines
-             LEFT JOIN LATERAL (
-                       SELECT SUM(partial.amount) AS amount, SUM(partial.debit_amount_currency) AS amount_currency
-                         FROM account_partial_reconcile partial
-                        WHERE partial.debit_move_id = open_lines.id
-                          AND partial.max_date <= %(today)s
-                       ) paid ON TRUE
+                  %(paid_join)s
             ),
             habits AS MATERIALIZED (%(habits)s),
             customers AS (
@@ -347,6 +338,7 @@ class CollectionCashForecastReport(models.Model):
             today=today,
             scope=scope,
             habits=habits,
+            paid_join=self._kpi_paid_join(SQL("open_lines.id"), today),
             instalments=self._kpi_instalments()[0],
             instalment=self._kpi_instalments()[1],
             later_payments=later_payments,

@@ -118,6 +118,23 @@ class CollectionKpiMixin(models.AbstractModel):
         )
 
     @api.model
+    def _kpi_paid_join(self, line, date):
+        """``LEFT JOIN LATERAL`` giving ``paid.amount`` (company currency) and
+        ``paid.amount_currency`` reconciled with the instalment ``line`` (its id, SQL) by the
+        reconciliations dated up to ``date``: the one definition of what was paid on a day, from
+        which each report takes an instalment's residual on that day."""
+        return SQL(
+            """LEFT JOIN LATERAL (
+                   SELECT SUM(partial.amount) AS amount, SUM(partial.debit_amount_currency) AS amount_currency
+                     FROM account_partial_reconcile partial
+                    WHERE partial.debit_move_id = %(line)s
+                      AND partial.max_date <= %(date)s
+               ) paid ON TRUE""",
+            line=line,
+            date=date,
+        )
+
+    @api.model
     def _kpi_scope_filter(self, company_ids=None, partner_ids=None, alias="aml"):
         """SQL condition keeping the journal items ``alias`` of these companies and of these
         customers (commercial partners, the items of their contacts included); TRUE without

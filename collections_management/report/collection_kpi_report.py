@@ -429,12 +429,7 @@ class CollectionKpiReport(models.Model):
                        %(no_sales)s
                   FROM %(instalments)s
              LEFT JOIN res_partner line_partner ON line_partner.id = aml.partner_id
-             LEFT JOIN LATERAL (
-                       SELECT SUM(partial.amount) AS amount
-                         FROM account_partial_reconcile partial
-                        WHERE partial.debit_move_id = aml.id
-                          AND partial.max_date <= %(today)s
-                       ) paid ON TRUE
+                  %(paid_join)s
                  WHERE %(instalment)s
                    AND aml.date_maturity >= %(today)s
                    AND aml.date <= %(today)s
@@ -486,6 +481,7 @@ class CollectionKpiReport(models.Model):
             earlier_sales=countback_columns("%(sales)s", first=1),
             earlier_days=countback_columns("%(days)s", first=1),
             snapshot_days=self._month_days_sql(SQL("m")),
+            paid_join=self._kpi_paid_join(SQL("aml.id"), today),
             live_days=self._month_days_sql(SQL("%s::date", month_start)),
         )
 
